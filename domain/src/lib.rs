@@ -1,0 +1,44 @@
+/*!
+The entities of the manufacturing back office and the rules that make them valid.
+
+This crate has no I/O and knows nothing of databases or HTTP. Every value that reaches an
+entity has been parsed into a validated type first, so an entity that exists is valid:
+
+```
+use domain::{Branch, BranchName, Location};
+
+let branch = Branch::new(BranchName::parse("Lyon")?, Location::parse("12 rue de la Forge")?);
+assert_eq!(branch.name().as_str(), "Lyon");
+
+assert!(BranchName::parse("   ").is_err());
+# Ok::<(), domain::ValidationError>(())
+```
+
+Stored entities are wrapped in a [`Record`], which adds the id, the timestamps and the
+version used for optimistic concurrency.
+*/
+#![deny(missing_docs)]
+
+mod admin;
+mod branch;
+mod customer;
+mod entity;
+mod error;
+mod id;
+mod machine;
+mod master_admin;
+mod order;
+mod record;
+mod text;
+
+pub use admin::{Admin, AdminPatch};
+pub use branch::{Branch, BranchName, BranchPatch, Location};
+pub use customer::{Customer, CustomerName, CustomerPatch, Phone};
+pub use entity::{Entity, EntityKind, UnknownEntityKind};
+pub use error::{Problem, ValidationError};
+pub use id::{Id, IdError};
+pub use machine::{Machine, MachineName, MachinePatch, MachineStatus, SerialNumber};
+pub use master_admin::{MasterAdmin, MasterAdminPatch};
+pub use order::{LineItem, Order, OrderPatch, OrderStatus, Quantity, Sku, UnitPrice};
+pub use record::{Record, Timestamp, Version};
+pub use text::{Email, FullName, Username};

@@ -1,0 +1,133 @@
+//! Validated text values shared by several entities, and the macro that defines them.
+
+use crate::error::{Problem, ValidationError};
+
+/// Defines a newtype over trimmed, non-empty text of bounded length, with an optional extra
+/// shape check. `parse` is the only way in, so a value that exists is valid.
+macro_rules! bounded_text {
+    ($(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:literal $(, check = $check:path)?) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The longest accepted value, in characters.
+            pub const MAX_CHARS: usize = $max;
+
+            /// Trims `raw` and checks it.
+            ///
+            /// # Errors
+            /// A [`ValidationError`](crate::ValidationError) naming the field when the text is
+            /// empty, too long or malformed.
+            pub fn parse(raw: impl AsRef<str>) -> Result<Self, $crate::ValidationError> {
+                let text = $crate::text::bounded(raw.as_ref(), $field, $max)?;
+                $( let text = $check(text).map_err(|p| $crate::ValidationError::new($field, p))?; )?
+                Ok(Self(text))
+            }
+
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use bounded_text;
+
+/// Trims `raw` and checks that it is neither empty nor longer than `max` characters.
+pub(crate) fn bounded(raw: &str, field: &'static str, max: usize) -> Result<String, ValidationError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(ValidationError::new(field, Problem::Empty));
+    }
+    if text.chars().count() > max {
+        return Err(ValidationError::new(field, Problem::TooLong { max }));
+    }
+    Ok(text.to_owned())
+}
+
+bounded_text!(
+    /// A person's full name, as shown in the back office.
+    FullName, field = "fullName", max = 100
+);
+
+bounded_text!(
+    /// An e-mail address: one `@` between a local part and a dotted domain, no white space.
+    /// Stored lower-cased, since mail systems treat addresses case-insensitively in practice.
+    Email, field = "email", max = 254, check = email_shape
+);
+
+bounded_text!(
+    /// A login name: 3 to 50 of `a-z`, `0-9`, `.`, `_`, `-`. Lower-cased, so that `Alice` and
+    /// `alice` are the same account for the unique key.
+    Username, field = "username", max = 50, check = username_shape
+);
+
+fn email_shape(text: String) -> Result<String, Problem> {
+    const EXPECTED: &str = "an e-mail address such as name@example.com";
+    let (local, domain) = text.split_once('@').ok_or(Problem::Malformed(EXPECTED))?;
+    let well_formed = !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(char::is_whitespace);
+    if well_formed {
+        Ok(text.to_lowercase())
+    } else {
+        Err(Problem::Malformed(EXPECTED))
+    }
+}
+
+fn username_shape(text: String) -> Result<String, Problem> {
+    let text = text.to_lowercase();
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+    if text.chars().count() >= 3 && text.chars().all(allowed) {
+        Ok(text)
+    } else {
+        Err(Problem::Malformed("3 to 50 of a-z, 0-9, '.', '_' or '-'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_trimmed_and_blank_text_is_rejected_naming_the_field() {
+        assert_eq!(FullName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        let err = FullName::parse(" \t ").unwrap_err();
+        assert_eq!((err.field(), err.problem()), ("fullName", &Problem::Empty));
+    }
+
+    #[test]
+    fn text_longer_than_the_maximum_is_rejected_counting_characters_not_bytes() {
+        assert!(FullName::parse("é".repeat(100)).is_ok());
+        let err = FullName::parse("é".repeat(101)).unwrap_err();
+        assert_eq!(err.problem(), &Problem::TooLong { max: 100 });
+    }
+
+    #[test]
+    fn malformed_emails_are_rejected() {
+        for bad in ["plain", "@example.com", "a@b", "a@.com", "a@com.", "a b@example.com", "a@b@c.com"] {
+            let err = Email::parse(bad).unwrap_err();
+            assert_eq!(err.field(), "email", "{bad}");
+        }
+        assert_eq!(Email::parse("Ada@Example.COM").unwrap().as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn usernames_are_lower_cased_and_limited_to_a_safe_alphabet() {
+        assert_eq!(Username::parse("Root.Admin").unwrap().as_str(), "root.admin");
+        for bad in ["ab", "with space", "dollar$", "{\"$gt\":\"\"}"] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+use async_trait::async_trait;
+use domain::{Entity, Id, Record};
+
+use crate::error::RepositoryError;
+use crate::page::Page;
+
+/// Storage of one kind of entity in one database.
+///
+/// The contract below is what every backend must honour; the contract suite in the `tests`
+/// crate checks it against each one.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Repository<T: Entity>: Send + Sync {
+    /// Stores a new entity under a fresh id and returns its record.
+    ///
+    /// # Errors
+    /// - MUST return [`Conflict::Duplicate`](crate::Conflict::Duplicate) naming
+    ///   [`Entity::UNIQUE_FIELD`] when another entity has the same unique value; nothing is stored.
+    /// - [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn create(&self, entity: T) -> Result<Record<T>, RepositoryError>;
+
+    /// The record with this id.
+    ///
+    /// # Errors
+    /// MUST return [`RepositoryError::NotFound`] when no entity has the id.
+    async fn get(&self, id: Id<T>) -> Result<Record<T>, RepositoryError>;
+
+    /// A page of records in ascending id (creation) order.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn list(&self, page: Page) -> Result<Vec<Record<T>>, RepositoryError>;
+
+    /// Saves `record` over the stored one, if the stored one still has `record.version()`.
+    /// Returns what was saved: the next version, updated now.
+    ///
+    /// # Errors
+    /// - MUST return [`RepositoryError::NotFound`] when no entity has the id.
+    /// - MUST return [`Conflict::StaleVersion`](crate::Conflict::StaleVersion) when the stored
+    ///   version differs (someone saved in between); nothing is changed.
+    /// - MUST return [`Conflict::Duplicate`](crate::Conflict::Duplicate) when the new unique
+    ///   value belongs to another entity; nothing is changed.
+    async fn update(&self, record: Record<T>) -> Result<Record<T>, RepositoryError>;
+
+    /// Removes the entity with this id.
+    ///
+    /// # Errors
+    /// MUST return [`RepositoryError::NotFound`] when no entity has the id.
+    async fn delete(&self, id: Id<T>) -> Result<(), RepositoryError>;
+
+    /// How many entities are stored.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn count(&self) -> Result<u64, RepositoryError>;
+}
