@@ -20,11 +20,15 @@ bounded_text!(
 fn phone_shape(text: String) -> Result<String, Problem> {
     let body = text.strip_prefix('+').unwrap_or(&text);
     let digits = body.chars().filter(char::is_ascii_digit).count();
-    let allowed = body.chars().all(|c| c.is_ascii_digit() || " .-()".contains(c));
+    let allowed = body
+        .chars()
+        .all(|c| c.is_ascii_digit() || " .-()".contains(c));
     if allowed && (5..=20).contains(&digits) {
         Ok(text)
     } else {
-        Err(Problem::Malformed("a telephone number such as +33 4 72 00 00 00"))
+        Err(Problem::Malformed(
+            "a telephone number such as +33 4 72 00 00 00",
+        ))
     }
 }
 

@@ -106,6 +106,9 @@ mod tests {
     #[test]
     fn an_unknown_name_lists_the_valid_ones() {
         let err = "widgets".parse::<EntityKind>().unwrap_err().to_string();
-        assert!(err.contains("widgets") && err.contains("masterAdmins"), "{err}");
+        assert!(
+            err.contains("widgets") && err.contains("masterAdmins"),
+            "{err}"
+        );
     }
 }

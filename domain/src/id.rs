@@ -162,7 +162,10 @@ mod tests {
     #[test]
     fn generated_ids_are_distinct_and_increase() {
         let ids: Vec<Id<Thing>> = (0..1000).map(|_| Id::generate()).collect();
-        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids must sort by creation order");
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "ids must sort by creation order"
+        );
     }
 
     #[test]
@@ -175,7 +178,13 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_rejected_with_a_message_that_quotes_them() {
-        for bad in ["", "123", "zzzzzzzzzzzzzzzzzzzzzzzz", "507f1f77bcf86cd79943901", "é07f1f77bcf86cd7994390112"] {
+        for bad in [
+            "",
+            "123",
+            "zzzzzzzzzzzzzzzzzzzzzzzz",
+            "507f1f77bcf86cd79943901",
+            "é07f1f77bcf86cd7994390112",
+        ] {
             let err = Id::<Thing>::parse(bad).unwrap_err();
             assert!(err.to_string().contains("not a valid id"), "{bad}");
         }

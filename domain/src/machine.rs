@@ -20,7 +20,10 @@ bounded_text!(
 );
 
 fn serial_shape(text: String) -> Result<String, Problem> {
-    if text.chars().all(|c| c.is_ascii_alphanumeric() || "-_/.".contains(c)) {
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_/.".contains(c))
+    {
         Ok(text)
     } else {
         Err(Problem::Malformed("letters, digits, '-', '_', '/' or '.'"))

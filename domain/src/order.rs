@@ -276,11 +276,24 @@ mod tests {
 
     #[test]
     fn zero_or_negative_quantities_and_negative_or_infinite_prices_are_rejected() {
-        assert_eq!(Quantity::parse(0).unwrap_err().problem(), &Problem::NotPositive);
-        assert_eq!(Quantity::parse(-5).unwrap_err().problem(), &Problem::NotPositive);
-        assert_eq!(Quantity::parse(i64::MAX).unwrap_err().problem(), &Problem::OutOfRange);
+        assert_eq!(
+            Quantity::parse(0).unwrap_err().problem(),
+            &Problem::NotPositive
+        );
+        assert_eq!(
+            Quantity::parse(-5).unwrap_err().problem(),
+            &Problem::NotPositive
+        );
+        assert_eq!(
+            Quantity::parse(i64::MAX).unwrap_err().problem(),
+            &Problem::OutOfRange
+        );
         for bad in [-0.01, f64::INFINITY, f64::NAN, 2e9] {
-            assert_eq!(UnitPrice::parse(bad).unwrap_err().field(), "unitPrice", "{bad}");
+            assert_eq!(
+                UnitPrice::parse(bad).unwrap_err().field(),
+                "unitPrice",
+                "{bad}"
+            );
         }
     }
 
@@ -296,7 +309,9 @@ mod tests {
             items: Some(vec![item(10, 2.5)]),
             status: None,
         };
-        let changed = order(vec![item(1, 1.0)], OrderStatus::Pending).apply(patch).unwrap();
+        let changed = order(vec![item(1, 1.0)], OrderStatus::Pending)
+            .apply(patch)
+            .unwrap();
         assert_eq!(changed.total(), 25.0);
     }
 

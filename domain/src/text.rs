@@ -42,7 +42,11 @@ macro_rules! bounded_text {
 pub(crate) use bounded_text;
 
 /// Trims `raw` and checks that it is neither empty nor longer than `max` characters.
-pub(crate) fn bounded(raw: &str, field: &'static str, max: usize) -> Result<String, ValidationError> {
+pub(crate) fn bounded(
+    raw: &str,
+    field: &'static str,
+    max: usize,
+) -> Result<String, ValidationError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(ValidationError::new(field, Problem::Empty));
@@ -102,7 +106,10 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_and_blank_text_is_rejected_naming_the_field() {
-        assert_eq!(FullName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(
+            FullName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
         let err = FullName::parse(" \t ").unwrap_err();
         assert_eq!((err.field(), err.problem()), ("fullName", &Problem::Empty));
     }
@@ -116,16 +123,30 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_rejected() {
-        for bad in ["plain", "@example.com", "a@b", "a@.com", "a@com.", "a b@example.com", "a@b@c.com"] {
+        for bad in [
+            "plain",
+            "@example.com",
+            "a@b",
+            "a@.com",
+            "a@com.",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
             let err = Email::parse(bad).unwrap_err();
             assert_eq!(err.field(), "email", "{bad}");
         }
-        assert_eq!(Email::parse("Ada@Example.COM").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("Ada@Example.COM").unwrap().as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn usernames_are_lower_cased_and_limited_to_a_safe_alphabet() {
-        assert_eq!(Username::parse("Root.Admin").unwrap().as_str(), "root.admin");
+        assert_eq!(
+            Username::parse("Root.Admin").unwrap().as_str(),
+            "root.admin"
+        );
         for bad in ["ab", "with space", "dollar$", "{\"$gt\":\"\"}"] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }

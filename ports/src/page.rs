@@ -67,7 +67,10 @@ mod tests {
         assert_eq!(Page::new(None, None).unwrap().limit(), 20);
         assert_eq!(Page::new(Some(101), None).unwrap().limit(), 100);
         assert_eq!(Page::new(Some(u64::MAX), None).unwrap().limit(), 100);
-        assert_eq!(Page::new(Some(7), Some(3)).unwrap(), Page { limit: 7, skip: 3 });
+        assert_eq!(
+            Page::new(Some(7), Some(3)).unwrap(),
+            Page { limit: 7, skip: 3 }
+        );
     }
 
     #[test]

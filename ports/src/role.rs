@@ -65,6 +65,9 @@ mod tests {
     #[test]
     fn an_unknown_role_is_an_error_listing_the_valid_ones() {
         let err = "MasterAdmin".parse::<Role>().unwrap_err().to_string();
-        assert!(err.contains("'MasterAdmin'") && err.contains("main, masteradmin"), "{err}");
+        assert!(
+            err.contains("'MasterAdmin'") && err.contains("main, masteradmin"),
+            "{err}"
+        );
     }
 }
