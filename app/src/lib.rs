@@ -1,1 +1,23 @@
-//! placeholder
+/*!
+The back-office service: wires connection roles to repositories at start-up and serves the
+system's operations over HTTP (`axum`) and AWS Lambda (`lambda_http`).
+
+Module map:
+- [`registry`]: which repository serves each entity kind on each role;
+- [`backend`]: builds the registry on MongoDB or in memory from configuration;
+- [`auth`]: verified caller identity (JWT, or the Lambda authorizer) and what it may reach;
+- [`http`]: the one [`axum::Router`] both front doors serve;
+- [`lambda`]: the AWS Lambda front door;
+- [`demo`]: the records and token of the zero-configuration demo;
+- [`config`] and [`telemetry`]: start-up settings and logs.
+*/
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod backend;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod lambda;
+pub mod registry;
+pub mod telemetry;

@@ -1,0 +1,148 @@
+//! The one error type of the HTTP layer: where domain, repository and registry errors meet
+//! status codes. Bodies are `{"error": {"code", "message"}}` and never carry a query, a
+//! connection string or a stack trace; causes of 500s are logged, not sent.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::{IdError, ValidationError};
+use ports::{Conflict, RepositoryError};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::registry::RegistryError;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// `400 Bad Request`: malformed JSON, unknown fields, a bad id, a value failing validation.
+    #[error("{0}")]
+    BadRequest(String),
+    /// `401 Unauthorized`: no credentials, or credentials that do not verify.
+    #[error(transparent)]
+    Unauthorized(#[from] AuthError),
+    /// `403 Forbidden`: the caller's role does not reach this route.
+    #[error("this route needs the {0} role")]
+    Forbidden(&'static str),
+    /// `404 Not Found`: unknown id or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// `409 Conflict`: a unique key is taken, or the entity changed since it was read.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// `413 Payload Too Large`: a body over the limit.
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// `503 Service Unavailable`: a database is down or too slow; retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// `500 Internal Server Error`: a bug. The cause is logged; the client sees a generic text.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The status code of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(Conflict::Duplicate { .. }) => "duplicate",
+            ApiError::Conflict(Conflict::StaleVersion { .. }) => "stale_version",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "request failed on a bug");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let body = json!({ "error": { "code": self.code(), "message": message } });
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<RepositoryError> for ApiError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::NotFound { .. } => ApiError::NotFound(error.to_string()),
+            RepositoryError::Conflict(conflict) => ApiError::Conflict(conflict),
+            RepositoryError::Unavailable { .. } => ApiError::Unavailable(error.to_string()),
+            RepositoryError::Invalid(_) => ApiError::BadRequest(error.to_string()),
+            RepositoryError::Internal(_) => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        ApiError::BadRequest(error.to_string())
+    }
+}
+
+impl From<IdError> for ApiError {
+    fn from(error: IdError) -> Self {
+        ApiError::BadRequest(error.to_string())
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    // A route reaching an unbound kind is a wiring bug, not the caller's fault.
+    fn from(error: RegistryError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge {
+                limit: super::BODY_LIMIT_BYTES,
+            }
+        } else {
+            ApiError::BadRequest(rejection.body_text())
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::BadRequest(rejection.body_text())
+    }
+}
+
+/// The result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

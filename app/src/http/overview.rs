@@ -1,0 +1,125 @@
+//! Routes that read across databases or report on them: `/dashboard`, `/me`, `/health`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use domain::{Admin, Branch, Id, MasterAdmin, Order};
+use futures::future::join_all;
+use ports::{ConnectionState, Role};
+use serde::Serialize;
+
+use super::error::{ApiError, ApiResult};
+use super::{AppState, Data};
+use crate::auth::Identity;
+
+/// The counts of `GET /dashboard`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    total_admins: u64,
+    total_branches: u64,
+    total_orders: u64,
+}
+
+/// Counts from both databases, read concurrently. If either database fails the whole answer
+/// is a `503` naming the role: partial counts would be wrong counts.
+pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Data<Dashboard>>> {
+    let registry = &state.registry;
+    let admins = registry.repository::<Admin>(Role::MasterAdmin)?;
+    let branches = registry.repository::<Branch>(Role::Main)?;
+    let orders = registry.repository::<Order>(Role::Main)?;
+    let (total_admins, total_branches, total_orders) =
+        tokio::try_join!(admins.count(), branches.count(), orders.count())?;
+    Ok(Data::json(Dashboard {
+        total_admins,
+        total_branches,
+        total_orders,
+    }))
+}
+
+/// The body of `GET /me`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    full_name: String,
+    total_branches: u64,
+}
+
+/// The calling master admin's name from `masteradmin` and the branch count from `main`.
+pub async fn me(State(state): State<AppState>, caller: Identity) -> ApiResult<Json<Data<Me>>> {
+    let id: Id<MasterAdmin> = Id::parse(caller.subject())
+        .map_err(|_| ApiError::NotFound("the token's subject is not a master admin id".into()))?;
+    let master_admins = state
+        .registry
+        .repository::<MasterAdmin>(Role::MasterAdmin)?;
+    let branches = state.registry.repository::<Branch>(Role::Main)?;
+    let (account, total_branches) = tokio::try_join!(master_admins.get(id), branches.count())?;
+    Ok(Data::json(Me {
+        full_name: account.entity().full_name().to_string(),
+        total_branches,
+    }))
+}
+
+/// The health of one role's database.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleHealth {
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ping_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The body of `GET /health`.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    status: &'static str,
+    roles: BTreeMap<&'static str, RoleHealth>,
+}
+
+/// Pings every role concurrently: `200` when all are connected, `503` otherwise, with the
+/// same body. Needs no credentials, so load balancers can call it.
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Data<Health>>) {
+    let monitor = state.registry.monitor();
+    let pings = Role::ALL.map(|role| async move {
+        let ping = tokio::time::timeout(state.ping_timeout, monitor.ping(role)).await;
+        let (ping_ms, error) = match ping {
+            Ok(Ok(latency)) => (Some(latency.as_secs_f64() * 1000.0), None),
+            Ok(Err(failure)) => (None, Some(failure.to_string())),
+            Err(_) => (
+                None,
+                Some(format!("no answer from the {role} database in time")),
+            ),
+        };
+        let role_state = monitor.state(role);
+        let health = RoleHealth {
+            state: role_state.as_str(),
+            ping_ms,
+            error,
+        };
+        (
+            role,
+            role_state == ConnectionState::Connected && ping_ms.is_some(),
+            health,
+        )
+    });
+    let results = join_all(pings).await;
+    let healthy = results.iter().all(|(_, up, _)| *up);
+    let roles = results
+        .into_iter()
+        .map(|(role, _, health)| (role.as_str(), health))
+        .collect();
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Health {
+        status: if healthy { "ok" } else { "degraded" },
+        roles,
+    };
+    (status, Data::json(body))
+}

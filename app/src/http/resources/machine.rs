@@ -1,0 +1,53 @@
+use domain::{Machine, MachineName, MachinePatch, MachineStatus, SerialNumber, ValidationError};
+use ports::Role;
+use serde::Deserialize;
+
+use super::{id_field, optional, Resource};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewMachine {
+    branch_id: String,
+    name: String,
+    serial_number: String,
+    #[serde(default = "idle")]
+    status: MachineStatus,
+}
+
+fn idle() -> MachineStatus {
+    MachineStatus::Idle
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MachineChange {
+    branch_id: Option<String>,
+    name: Option<String>,
+    serial_number: Option<String>,
+    status: Option<MachineStatus>,
+}
+
+impl Resource for Machine {
+    const PATH: &'static str = "/machines";
+    const ROLE: Role = Role::Main;
+    type Create = NewMachine;
+    type Update = MachineChange;
+
+    fn create(body: NewMachine) -> Result<Self, ValidationError> {
+        Ok(Machine::new(
+            id_field("branchId", &body.branch_id)?,
+            MachineName::parse(body.name)?,
+            SerialNumber::parse(body.serial_number)?,
+            body.status,
+        ))
+    }
+
+    fn patch(body: MachineChange) -> Result<MachinePatch, ValidationError> {
+        Ok(MachinePatch {
+            branch_id: optional(body.branch_id, |id| id_field("branchId", &id))?,
+            name: optional(body.name, MachineName::parse)?,
+            serial_number: optional(body.serial_number, SerialNumber::parse)?,
+            status: body.status,
+        })
+    }
+}

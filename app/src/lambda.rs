@@ -1,0 +1,73 @@
+//! The AWS Lambda front door: the same router, fed by API Gateway events.
+//!
+//! The [`Application`] is built once per execution environment, before the first event, so
+//! its database clients are created once and reused by every invocation that environment
+//! serves. Behind API Gateway the caller's identity is the one its authorizer verified,
+//! read from the event's request context rather than from a header.
+
+use axum::extract::Request;
+use axum::middleware::{from_fn, Next};
+use axum::response::Response;
+use axum::Router;
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
+use serde_json::Value;
+
+use crate::auth::{CallerRole, Identity};
+use crate::backend::Application;
+use crate::http::router;
+
+/// The router as Lambda serves it: authorizer identities first, then the usual routes.
+pub fn lambda_router(application: &Application) -> Router {
+    router(application.state.clone()).layer(from_fn(authorizer_identity))
+}
+
+/// Serves Lambda events until the runtime stops the environment.
+///
+/// # Errors
+/// The runtime's error if it cannot reach the Lambda API.
+pub async fn run(application: &Application) -> Result<(), lambda_http::Error> {
+    lambda_http::run(lambda_router(application)).await
+}
+
+/// Puts the authorizer's verified identity on the request, where the identity extractor
+/// looks first. Without an authorizer identity, the bearer token is checked as usual.
+async fn authorizer_identity(mut request: Request, next: Next) -> Response {
+    let identity = request.request_context_ref().and_then(identity_of);
+    if let Some(identity) = identity {
+        request.extensions_mut().insert(identity);
+    }
+    next.run(request).await
+}
+
+/// `sub` and `role` from a Lambda authorizer's context or a JWT authorizer's claims.
+fn identity_of(context: &RequestContext) -> Option<Identity> {
+    let (sub, role) = match context {
+        RequestContext::ApiGatewayV1(context) => {
+            let authorizer = &context.authorizer;
+            let claims = authorizer.jwt.as_ref().map(|jwt| &jwt.claims);
+            claim_pair(&authorizer.fields, claims)?
+        }
+        RequestContext::ApiGatewayV2(context) => {
+            let authorizer = context.authorizer.as_ref()?;
+            let claims = authorizer.jwt.as_ref().map(|jwt| &jwt.claims);
+            claim_pair(&authorizer.lambda, claims)?
+        }
+        _ => return None,
+    };
+    let role: CallerRole = serde_json::from_value(Value::String(role)).ok()?;
+    Some(Identity::verified(sub, role))
+}
+
+fn claim_pair(
+    fields: &std::collections::HashMap<String, Value>,
+    claims: Option<&std::collections::HashMap<String, String>>,
+) -> Option<(String, String)> {
+    let field = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
+    let claim = |name: &str| claims.and_then(|c| c.get(name)).cloned();
+    let sub = field("sub")
+        .or_else(|| field("principalId"))
+        .or_else(|| claim("sub"))?;
+    let role = field("role").or_else(|| claim("role"))?;
+    Some((sub, role))
+}
