@@ -1,1 +1,68 @@
+/*!
+The repository ports on MongoDB, in the storage shape the Node.js/Mongoose services use, so that
+both can work on the same databases while handlers migrate one at a time.
 
+- [`MongoSettings`]: where the `main` and `masteradmin` databases are, from the environment
+  (`MONGO_URI`, `MASTER_ADMIN_MONGO_URI`, …) or built in code, checked at start-up without I/O.
+- [`ConnectionManager`]: one lazy, cached driver client per deployment and credentials, shared
+  by the roles that can share it; connection state per role, ping, graceful shutdown.
+- [`RoleConnection`]: what code bound to one role holds; it reaches that role's database only.
+- [`MongoRepository`]: [`ports::Repository`] for any [`MongoEntity`] (the six domain entities).
+
+What this crate is not: it holds no business rule (the domain validates every value read), it
+never builds a filter from caller-supplied documents, and it contains nothing that exists to
+please a particular test server.
+
+# Embedding in another service
+
+```no_run
+use std::sync::Arc;
+
+use adapters_mongo::{ConnectionManager, MongoRepository, MongoSettings};
+use domain::{Branch, BranchName, Location, MasterAdmin};
+use ports::{ConnectionMonitor, Repository, Role};
+
+# async fn run() -> Result<(), Box<dyn std::error::Error>> {
+// From the environment: `MongoSettings::from_env()?`. Or in code:
+let settings = MongoSettings::new("mongodb://db.internal:27017/main")?
+    .with_masteradmin_uri("mongodb://db.internal:27017/masteradmin")?
+    .with_max_pool_size(20)
+    .with_app_name("billing-service");
+
+// No I/O yet. Both URIs differ only in the database: one client, one pool.
+let manager = ConnectionManager::new(settings);
+
+let branches: Arc<dyn Repository<Branch>> =
+    Arc::new(MongoRepository::<Branch>::new(manager.role(Role::Main)));
+let master_admins = MongoRepository::<MasterAdmin>::new(manager.role(Role::MasterAdmin));
+master_admins.ensure_indexes().await?; // optional: writes create them on first use
+
+let name = BranchName::parse("Lyon")?;
+let lyon = branches.create(Branch::new(name, Location::parse("12 rue de la Forge")?)).await?;
+let latency = manager.ping(Role::Main).await?;
+println!("created branch {} ({latency:?} to the main database)", lyon.id());
+
+manager.shutdown().await;
+# Ok(())
+# }
+```
+*/
+#![deny(missing_docs)]
+// A failed unwrap in a unit test is the assertion failing, with its value shown.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod config;
+mod documents;
+mod errors;
+mod manager;
+mod repository;
+mod state;
+mod uri;
+
+pub use config::{
+    ConfigError, MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE, DEFAULT_PING_TIMEOUT,
+    MASTER_ADMIN_MONGO_URI, MONGO_MAX_POOL_SIZE, MONGO_SERVER_SELECTION_TIMEOUT_MS, MONGO_URI,
+};
+pub use documents::{DocumentError, MongoEntity};
+pub use manager::{ConnectionManager, RoleConnection};
+pub use repository::MongoRepository;

@@ -1,0 +1,41 @@
+use domain::{Machine, MachineName, MachineStatus, SerialNumber};
+use mongodb::bson::Document;
+
+use super::fields::{id, object_id, string};
+use super::{DocumentError, MongoEntity};
+
+impl MongoEntity for Machine {
+    const COLLECTION: &'static str = "machines";
+
+    fn write_fields(&self, document: &mut Document) {
+        document.insert("branchId", object_id(self.branch_id()));
+        document.insert("name", self.name().as_str());
+        document.insert("serialNumber", self.serial_number().as_str());
+        document.insert("status", self.status().as_str());
+    }
+
+    fn read_fields(document: &Document) -> Result<Self, DocumentError> {
+        Ok(Machine::new(
+            id(document, "branchId")?,
+            MachineName::parse(string(document, "name")?)?,
+            SerialNumber::parse(string(document, "serialNumber")?)?,
+            status(string(document, "status")?)?,
+        ))
+    }
+}
+
+fn status(text: &str) -> Result<MachineStatus, DocumentError> {
+    [
+        MachineStatus::Idle,
+        MachineStatus::Running,
+        MachineStatus::Maintenance,
+        MachineStatus::Offline,
+    ]
+    .into_iter()
+    .find(|status| status.as_str() == text)
+    .ok_or_else(|| DocumentError::WrongType {
+        field: "status".into(),
+        expected: "one of idle, running, maintenance, offline",
+        found: text.chars().take(32).collect(),
+    })
+}

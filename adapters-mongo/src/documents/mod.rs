@@ -1,0 +1,162 @@
+//! The stored shape of each entity: Mongoose's, so that the Node.js services and this crate
+//! read and write the same documents.
+//!
+//! Every document has `_id` (ObjectId), the entity's fields in camelCase, `createdAt` and
+//! `updatedAt` (BSON dates) and `__v` (Int32, the record's [`Version`]). On read, unknown fields
+//! are ignored, a missing or null `__v` is version 0, missing timestamps fall back to the time
+//! in the `_id`, numbers are accepted as Int32, Int64 or Double, and every value goes through
+//! the domain's validated constructors.
+
+mod admin;
+mod branch;
+mod customer;
+mod fields;
+mod machine;
+mod master_admin;
+mod order;
+
+use domain::{Entity, Id, Record, Timestamp, ValidationError, Version};
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{doc, Bson, DateTime, Document};
+use ports::RepositoryError;
+
+pub(crate) use fields::object_id;
+
+/// An entity that has a MongoDB collection and a document shape.
+///
+/// Implemented for the six domain entities. [`Self::write_fields`] and [`Self::read_fields`]
+/// cover the entity's own fields; the repository adds and reads `_id`, `createdAt`,
+/// `updatedAt` and `__v`.
+pub trait MongoEntity: Entity {
+    /// The collection, as Mongoose names it (`branches`, `masteradmins`).
+    const COLLECTION: &'static str;
+
+    /// Appends the entity's fields to `document`, in the order Mongoose's schema writes them.
+    fn write_fields(&self, document: &mut Document);
+
+    /// The entity stored in `document`, through the domain's validated constructors.
+    ///
+    /// # Errors
+    /// A [`DocumentError`] naming the first field that is missing, of the wrong type or
+    /// invalid.
+    fn read_fields(document: &Document) -> Result<Self, DocumentError>;
+}
+
+/// Why a stored document does not read as an entity.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    /// A required field is absent.
+    #[error("field {field} is missing")]
+    Missing {
+        /// The field.
+        field: String,
+    },
+    /// A field holds another type of value.
+    #[error("field {field} should be {expected}, not {found}")]
+    WrongType {
+        /// The field.
+        field: String,
+        /// The types accepted.
+        expected: &'static str,
+        /// The BSON type found.
+        found: String,
+    },
+    /// A value the domain rejects.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+}
+
+/// The stored document of `record`.
+pub(crate) fn to_document<T: MongoEntity>(record: &Record<T>) -> Document {
+    let mut document = doc! { "_id": object_id(record.id()) };
+    record.entity().write_fields(&mut document);
+    document.insert("createdAt", date(record.created_at()));
+    document.insert("updatedAt", date(record.updated_at()));
+    document.insert("__v", version(record.version()));
+    document
+}
+
+/// The record stored in `document`.
+///
+/// # Errors
+/// [`RepositoryError::Internal`] naming the collection and the id when the document does not
+/// read: stored data that no longer validates is a fault to investigate, not a user error.
+pub(crate) fn from_document<T: MongoEntity>(
+    document: &Document,
+) -> Result<Record<T>, RepositoryError> {
+    read_record(document).map_err(|err| {
+        let id = document
+            .get("_id")
+            .map_or_else(|| "without _id".to_owned(), shown_id);
+        RepositoryError::Internal(format!(
+            "stored {} document {id} cannot be read: {err}",
+            T::COLLECTION
+        ))
+    })
+}
+
+fn read_record<T: MongoEntity>(document: &Document) -> Result<Record<T>, DocumentError> {
+    let id: Id<T> = fields::id(document, "_id")?;
+    let entity = T::read_fields(document)?;
+    let created_at = match fields::optional_date(document, "createdAt")? {
+        Some(at) => at,
+        None => id_time(id)?,
+    };
+    let updated_at = fields::optional_date(document, "updatedAt")?.unwrap_or(created_at);
+    let version = match fields::optional_integer(document, "__v")? {
+        None => Version::INITIAL,
+        Some(n) => Version::new(u32::try_from(n).map_err(|_| DocumentError::WrongType {
+            field: "__v".into(),
+            expected: "a whole number from 0 to 4294967295",
+            found: n.to_string(),
+        })?),
+    };
+    Ok(Record::restore(id, entity, created_at, updated_at, version))
+}
+
+/// The filter that matches the stored record `id` only while it still has `version`. A
+/// document Mongoose wrote without `__v` is at version 0, so version 0 also matches a missing
+/// or null `__v` (`$in` with null matches both in MongoDB).
+pub(crate) fn versioned_filter<T>(id: Id<T>, expected: Version) -> Document {
+    let version_condition = if expected == Version::INITIAL {
+        Bson::Document(doc! { "$in": [version(expected), Bson::Null] })
+    } else {
+        version(expected)
+    };
+    doc! { "_id": object_id(id), "__v": version_condition }
+}
+
+fn date(at: Timestamp) -> DateTime {
+    DateTime::from_millis(at.millis())
+}
+
+/// `__v` as Mongoose writes it: Int32, or Int64 beyond its range.
+fn version(version: Version) -> Bson {
+    match i32::try_from(version.number()) {
+        Ok(n) => Bson::Int32(n),
+        Err(_) => Bson::Int64(i64::from(version.number())),
+    }
+}
+
+/// The creation time held in an ObjectId, for documents written without `createdAt`.
+fn id_time<T>(id: Id<T>) -> Result<Timestamp, DocumentError> {
+    let millis = ObjectId::from_bytes(id.bytes())
+        .timestamp()
+        .timestamp_millis();
+    Timestamp::from_millis(millis).ok_or_else(|| DocumentError::WrongType {
+        field: "_id".into(),
+        expected: "an ObjectId with a representable time",
+        found: id.to_string(),
+    })
+}
+
+fn shown_id(value: &Bson) -> String {
+    match value {
+        Bson::ObjectId(oid) => oid.to_hex(),
+        other => other.to_string().chars().take(64).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

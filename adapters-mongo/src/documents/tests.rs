@@ -1,0 +1,188 @@
+use domain::{
+    Admin, Branch, BranchName, Customer, CustomerName, Email, FullName, LineItem, Location,
+    Machine, MachineName, MachineStatus, MasterAdmin, Order, OrderStatus, Phone, Quantity,
+    SerialNumber, Sku, UnitPrice, Username,
+};
+
+use super::*;
+
+fn round_trip<T: MongoEntity>(entity: T) -> Document {
+    let record = Record::new(entity).saved();
+    let document = to_document(&record);
+    let back: Record<T> = from_document(&document).unwrap();
+    assert_eq!(back, record);
+    document
+}
+
+fn order() -> Order {
+    let item = |sku: &str, quantity, price| {
+        LineItem::new(
+            Sku::parse(sku).unwrap(),
+            Quantity::parse(quantity).unwrap(),
+            UnitPrice::parse(price).unwrap(),
+        )
+    };
+    Order::new(
+        Id::generate(),
+        Id::generate(),
+        vec![item("BOLT-M8", 3, 0.1), item("NUT-M8", 2, 19.99)],
+        OrderStatus::InProduction,
+    )
+    .unwrap()
+}
+
+#[test]
+fn every_entity_survives_a_round_trip_through_its_document() {
+    round_trip(Branch::new(
+        BranchName::parse("Lyon").unwrap(),
+        Location::parse("Forge").unwrap(),
+    ));
+    round_trip(Customer::new(
+        Id::generate(),
+        CustomerName::parse("ACME").unwrap(),
+        Email::parse("a@acme.example").unwrap(),
+        Phone::parse("+33 4 72 00 00 00").unwrap(),
+    ));
+    round_trip(order());
+    round_trip(Machine::new(
+        Id::generate(),
+        MachineName::parse("Press 1").unwrap(),
+        SerialNumber::parse("SN-1").unwrap(),
+        MachineStatus::Maintenance,
+    ));
+    round_trip(MasterAdmin::new(
+        Username::parse("root").unwrap(),
+        FullName::parse("Ada").unwrap(),
+        Email::parse("ada@example.com").unwrap(),
+    ));
+    for branch in [None, Some(Id::generate())] {
+        round_trip(Admin::new(
+            Username::parse("boss").unwrap(),
+            FullName::parse("Bo").unwrap(),
+            Email::parse("bo@example.com").unwrap(),
+            branch,
+        ));
+    }
+}
+
+#[test]
+fn documents_have_the_mongoose_shape() {
+    let document = round_trip(order());
+    let keys: Vec<&str> = document.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "_id",
+            "branchId",
+            "customerId",
+            "items",
+            "status",
+            "total",
+            "createdAt",
+            "updatedAt",
+            "__v"
+        ]
+    );
+    assert!(matches!(document.get("_id"), Some(Bson::ObjectId(_))));
+    assert!(matches!(document.get("branchId"), Some(Bson::ObjectId(_))));
+    assert!(matches!(document.get("createdAt"), Some(Bson::DateTime(_))));
+    assert_eq!(document.get("__v"), Some(&Bson::Int32(1)));
+    assert_eq!(document.get_f64("total").unwrap(), 40.28);
+    let item = document.get_array("items").unwrap()[0]
+        .as_document()
+        .unwrap();
+    let keys: Vec<&str> = item.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["_id", "sku", "quantity", "unitPrice"]);
+    assert_eq!(item.get("quantity"), Some(&Bson::Int32(3)));
+}
+
+#[test]
+fn a_mongoose_document_without_version_or_timestamps_reads_with_defaults() {
+    let oid = ObjectId::new();
+    let document = doc! {
+        "_id": oid,
+        "name": "Lyon",
+        "location": "Forge",
+        "legacyField": true,
+    };
+    let record: Record<Branch> = from_document(&document).unwrap();
+    assert_eq!(record.version(), Version::INITIAL);
+    assert_eq!(
+        record.created_at().millis(),
+        oid.timestamp().timestamp_millis()
+    );
+    assert_eq!(record.updated_at(), record.created_at());
+}
+
+#[test]
+fn numbers_are_read_whatever_numeric_type_node_stored() {
+    let document = doc! {
+        "_id": ObjectId::new(),
+        "branchId": ObjectId::new(),
+        "customerId": ObjectId::new(),
+        "items": [
+            { "_id": ObjectId::new(), "sku": "A", "quantity": 2.0, "unitPrice": 5_i32 },
+            { "sku": "B", "quantity": 1_i64, "unitPrice": 0.5 },
+        ],
+        "status": "pending",
+        "total": 999.0,
+        "__v": 3.0,
+    };
+    let record: Record<Order> = from_document(&document).unwrap();
+    assert_eq!(
+        record.entity().total(),
+        10.5,
+        "the total is recomputed, not trusted"
+    );
+    assert_eq!(record.version(), Version::new(3));
+}
+
+#[test]
+fn an_admin_branch_may_be_absent_or_null() {
+    let document = doc! {
+        "_id": ObjectId::new(),
+        "username": "boss",
+        "fullName": "Bo",
+        "email": "bo@example.com",
+        "branchId": Bson::Null,
+    };
+    let record: Record<Admin> = from_document(&document).unwrap();
+    assert_eq!(record.entity().branch_id(), None);
+}
+
+#[test]
+fn an_invalid_stored_document_is_an_internal_error_naming_collection_id_and_field() {
+    let oid = ObjectId::new();
+    let cases = [
+        doc! { "_id": oid, "name": "   ", "location": "Forge" },
+        doc! { "_id": oid, "name": 12, "location": "Forge" },
+        doc! { "_id": oid, "location": "Forge" },
+        doc! { "_id": oid, "name": "Lyon", "location": "Forge", "__v": -1 },
+    ];
+    for document in cases {
+        let err = from_document::<Branch>(&document).unwrap_err();
+        let RepositoryError::Internal(message) = &err else {
+            panic!("{err:?}");
+        };
+        assert!(
+            message.contains("branches") && message.contains(&oid.to_hex()),
+            "{message}"
+        );
+        assert!(
+            message.contains("name") || message.contains("__v"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn the_version_filter_of_version_zero_also_matches_a_missing_version() {
+    let id = Id::<Branch>::generate();
+    let filter = versioned_filter(id, Version::INITIAL);
+    assert_eq!(
+        filter.get_document("__v").unwrap(),
+        &doc! { "$in": [0, Bson::Null] }
+    );
+    let filter = versioned_filter(id, Version::new(4));
+    assert_eq!(filter.get("__v"), Some(&Bson::Int32(4)));
+}

@@ -1,0 +1,371 @@
+//! One lazy, cached client per connection identity, and the role-scoped handles that reach it.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use mongodb::bson::doc;
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Database};
+use ports::{ConnectionMonitor, ConnectionState, RepositoryError, Role};
+use tokio::sync::OnceCell;
+
+use crate::config::{MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE};
+use crate::errors::{repository_error, Operation};
+use crate::state::StateCell;
+
+/// How long [`ConnectionManager::shutdown`] lets a client finish its work (open cursors and
+/// sessions) before closing it at once.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The clients of both roles: created on first use, one per connection identity, kept until
+/// [`Self::shutdown`].
+///
+/// Two roles whose URIs differ at most in the database path, with the same options, share one
+/// client and one pool, each bound to its own database (as Mongoose's `useDb`). Anything else
+/// (another host, credentials, authentication database or option) gets its own client.
+///
+/// Cloning is cheap and every clone is the same manager. Build it inside the Tokio runtime
+/// that will use it: a driver client belongs to the runtime that created it.
+#[derive(Clone)]
+pub struct ConnectionManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    slots: Vec<Slot>,
+    /// Per role (in [`Role::ALL`] order): the slot it uses and its database.
+    bindings: [Binding; 2],
+    ping_timeout: Duration,
+    clients_created: AtomicUsize,
+    closed: AtomicBool,
+    shutdown: OnceCell<()>,
+}
+
+/// One connection identity: its settings, its client once created, its state.
+struct Slot {
+    settings: RoleSettings,
+    client: OnceCell<Client>,
+    state: Arc<StateCell>,
+}
+
+struct Binding {
+    slot: usize,
+    database: String,
+}
+
+impl ConnectionManager {
+    /// A manager for `settings`. Does no I/O: nothing connects until a role is first used.
+    pub fn new(settings: MongoSettings) -> Self {
+        let mut slots: Vec<Slot> = Vec::with_capacity(2);
+        let bindings = Role::ALL.map(|role| {
+            let role_settings = settings.role(role);
+            let slot = match slots
+                .iter()
+                .position(|s| s.settings.shares_client_with(role_settings))
+            {
+                Some(index) => index,
+                None => {
+                    slots.push(Slot {
+                        settings: role_settings.clone(),
+                        client: OnceCell::new(),
+                        state: Arc::default(),
+                    });
+                    slots.len() - 1
+                }
+            };
+            Binding {
+                slot,
+                database: role_settings.database().to_owned(),
+            }
+        });
+        Self {
+            inner: Arc::new(Inner {
+                slots,
+                bindings,
+                ping_timeout: settings.ping_timeout(),
+                clients_created: AtomicUsize::new(0),
+                closed: AtomicBool::new(false),
+                shutdown: OnceCell::new(),
+            }),
+        }
+    }
+
+    /// The handle through which code bound to `role` reaches its database, and only it.
+    pub fn role(&self, role: Role) -> RoleConnection {
+        RoleConnection {
+            inner: Arc::clone(&self.inner),
+            role,
+        }
+    }
+
+    /// The database `role` works in.
+    pub fn database_name(&self, role: Role) -> &str {
+        &self.inner.binding(role).database
+    }
+
+    /// How many clients have been created so far: at most one per connection identity.
+    pub fn client_count(&self) -> usize {
+        self.inner.clients_created.load(Ordering::Acquire)
+    }
+
+    /// Closes every client: states go to disconnecting, then disconnected, and any later use
+    /// fails as [`RepositoryError::Unavailable`]. Waits up to 10 s for open cursors and
+    /// sessions to be dropped, then closes regardless. Calling it again waits for the first
+    /// call to finish.
+    pub async fn shutdown(&self) {
+        self.inner
+            .shutdown
+            .get_or_init(|| self.inner.close_all())
+            .await;
+    }
+}
+
+impl Inner {
+    fn binding(&self, role: Role) -> &Binding {
+        match role {
+            Role::Main => &self.bindings[0],
+            Role::MasterAdmin => &self.bindings[1],
+        }
+    }
+
+    fn slot(&self, role: Role) -> &Slot {
+        &self.slots[self.binding(role).slot]
+    }
+
+    async fn client(&self, role: Role) -> Result<Client, RepositoryError> {
+        let slot = self.slot(role);
+        if self.closed.load(Ordering::Acquire) {
+            return Err(shut_down(role));
+        }
+        let client = slot
+            .client
+            .get_or_try_init(|| self.connect(slot, role))
+            .await?;
+        if self.closed.load(Ordering::Acquire) {
+            return Err(shut_down(role));
+        }
+        Ok(client.clone())
+    }
+
+    /// Creates the slot's client. Only SRV and TXT lookups (for `mongodb+srv://`) happen
+    /// here; connections are opened by the driver in the background and on demand.
+    async fn connect(&self, slot: &Slot, role: Role) -> Result<Client, RepositoryError> {
+        let settings = &slot.settings;
+        let fail = |err: mongodb::error::Error| {
+            slot.state.creation_failed();
+            let operation = Operation { role, unique: None };
+            let err = repository_error(&err, operation, |m| settings.uri.scrub(m));
+            tracing::warn!(%role, uri = settings.redacted_uri(), error = %err, "cannot create a MongoDB client");
+            err
+        };
+        slot.state.client_created();
+        let mut options = ClientOptions::parse(settings.uri.expose())
+            .await
+            .map_err(fail)?;
+        let chosen = &settings.options;
+        options.max_pool_size = chosen
+            .max_pool_size
+            .or(options.max_pool_size)
+            .or(Some(DEFAULT_MAX_POOL_SIZE));
+        options.min_pool_size = chosen.min_pool_size.or(options.min_pool_size);
+        options.server_selection_timeout = chosen
+            .server_selection_timeout
+            .or(options.server_selection_timeout);
+        options.connect_timeout = chosen.connect_timeout.or(options.connect_timeout);
+        options.app_name = chosen.app_name.clone().or(options.app_name.take());
+        options.sdam_event_handler = Some(slot.state.event_handler());
+        let client = Client::with_options(options).map_err(fail)?;
+        self.clients_created.fetch_add(1, Ordering::AcqRel);
+        tracing::info!(%role, uri = settings.redacted_uri(), "created a MongoDB client");
+        Ok(client)
+    }
+
+    async fn close_all(&self) {
+        self.closed.store(true, Ordering::Release);
+        for slot in &self.slots {
+            slot.state.closing();
+        }
+        for slot in &self.slots {
+            if let Some(client) = slot.client.get() {
+                let graceful = tokio::time::timeout(SHUTDOWN_GRACE, client.clone().shutdown());
+                if graceful.await.is_err() {
+                    tracing::warn!(
+                        uri = slot.settings.redacted_uri(),
+                        "cursors or sessions still open after {SHUTDOWN_GRACE:?}: closing the MongoDB client at once"
+                    );
+                    client.clone().shutdown().immediate(true).await;
+                }
+            }
+            slot.state.closed();
+        }
+        tracing::info!("closed every MongoDB client");
+    }
+}
+
+fn shut_down(role: Role) -> RepositoryError {
+    RepositoryError::Unavailable {
+        role,
+        reason: "the connection manager has been shut down".into(),
+    }
+}
+
+impl fmt::Debug for ConnectionManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut roles = f.debug_map();
+        for role in Role::ALL {
+            let slot = self.inner.slot(role);
+            roles.entry(
+                &role.as_str(),
+                &format_args!(
+                    "{} ({}, {})",
+                    self.database_name(role),
+                    slot.settings.redacted_uri(),
+                    slot.state.get()
+                ),
+            );
+        }
+        roles.finish()
+    }
+}
+
+#[async_trait]
+impl ConnectionMonitor for ConnectionManager {
+    fn state(&self, role: Role) -> ConnectionState {
+        self.inner.slot(role).state.get()
+    }
+
+    async fn ping(&self, role: Role) -> Result<Duration, RepositoryError> {
+        let connection = self.role(role);
+        let timeout = self.inner.ping_timeout;
+        let round_trip = async {
+            let database = connection.database().await?;
+            let started = Instant::now();
+            database
+                .run_command(doc! { "ping": 1 })
+                .await
+                .map_err(|err| connection.map_error(&err, None))?;
+            let latency = started.elapsed();
+            connection.answered();
+            Ok(latency)
+        };
+        tokio::time::timeout(timeout, round_trip)
+            .await
+            .unwrap_or_else(|_| {
+                Err(RepositoryError::Unavailable {
+                    role,
+                    reason: format!("no answer to ping within {} ms", timeout.as_millis()),
+                })
+            })
+    }
+}
+
+/// The way to one role's database. It offers no way to name another database: code that is
+/// given the `main` handle cannot reach `masteradmin` through it. (Isolation against code
+/// that digs into the driver's `Database::client()` comes from giving each role its own
+/// credentials in its URI.)
+#[derive(Clone)]
+pub struct RoleConnection {
+    inner: Arc<Inner>,
+    role: Role,
+}
+
+impl RoleConnection {
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The name of the role's database.
+    pub fn database_name(&self) -> &str {
+        &self.inner.binding(self.role).database
+    }
+
+    /// The role's database, creating the client on first use (once, however many callers
+    /// race). No server is contacted here; the first operation waits for one.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when an `mongodb+srv://` lookup fails or the manager
+    /// has been shut down; [`RepositoryError::Internal`] when the driver refuses the options.
+    pub async fn database(&self) -> Result<Database, RepositoryError> {
+        let client = self.inner.client(self.role).await?;
+        Ok(client.database(self.database_name()))
+    }
+
+    /// The role's connection state.
+    pub fn state(&self) -> ConnectionState {
+        self.inner.slot(self.role).state.get()
+    }
+
+    /// Maps a driver error of an operation through this role; `unique` names the kind and key
+    /// reported for a duplicate.
+    pub(crate) fn map_error(
+        &self,
+        err: &mongodb::error::Error,
+        unique: Option<(domain::EntityKind, &'static str)>,
+    ) -> RepositoryError {
+        let slot = self.inner.slot(self.role);
+        let operation = Operation {
+            role: self.role,
+            unique,
+        };
+        repository_error(err, operation, |m| slot.settings.uri.scrub(m))
+    }
+
+    /// An operation got an answer from the server.
+    pub(crate) fn answered(&self) {
+        self.inner.slot(self.role).state.answered();
+    }
+}
+
+impl fmt::Debug for RoleConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoleConnection")
+            .field("role", &self.role)
+            .field("database", &self.database_name())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+
+    #[test]
+    fn handles_are_thread_safe_and_cheap_to_clone() {
+        assert_send_sync::<ConnectionManager>();
+        assert_send_sync::<RoleConnection>();
+    }
+
+    #[test]
+    fn roles_whose_uris_differ_only_in_the_database_share_one_slot() {
+        let settings = MongoSettings::new("mongodb://h:1/main")
+            .unwrap()
+            .with_masteradmin_uri("mongodb://h:1/masteradmin")
+            .unwrap();
+        let manager = ConnectionManager::new(settings);
+        assert_eq!(manager.inner.slots.len(), 1);
+        assert_eq!(manager.database_name(Role::Main), "main");
+        assert_eq!(manager.database_name(Role::MasterAdmin), "masteradmin");
+
+        let settings = MongoSettings::new("mongodb://h:1/main")
+            .unwrap()
+            .with_masteradmin_uri("mongodb://h:2/masteradmin")
+            .unwrap();
+        assert_eq!(ConnectionManager::new(settings).inner.slots.len(), 2);
+    }
+
+    #[test]
+    fn before_first_use_every_role_is_disconnected_and_no_client_exists() {
+        let manager = ConnectionManager::new(MongoSettings::new("mongodb://h:1/main").unwrap());
+        for role in Role::ALL {
+            assert_eq!(manager.state(role), ConnectionState::Disconnected);
+        }
+        assert_eq!(manager.client_count(), 0);
+    }
+}

@@ -1,0 +1,239 @@
+//! [`ports::Repository`] on one MongoDB collection, through a role's connection.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use domain::{EntityKind, Id, Record};
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Document};
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, IndexModel};
+use ports::{Conflict, Page, Repository, RepositoryError};
+use tokio::sync::OnceCell;
+
+use crate::documents::{from_document, object_id, to_document, versioned_filter, MongoEntity};
+use crate::manager::RoleConnection;
+
+/// The repository of `T` in the database of a [`RoleConnection`]'s role, in the collection
+/// [`MongoEntity::COLLECTION`].
+///
+/// - Writes save whole validated records: `insert_one` to create, `replace_one` guarded by
+///   `_id` and `__v` to update, so a concurrent save is detected and nothing is half-written.
+/// - The unique index on [`Entity::UNIQUE_FIELD`](domain::Entity::UNIQUE_FIELD) is created
+///   before the first write (once per repository, retried if it failed), or by
+///   [`Self::ensure_indexes`] at start-up. A duplicate key (code 11000) is
+///   [`Conflict::Duplicate`] naming that field.
+/// - Filters are built only from typed ids and versions, never from caller documents.
+///
+/// Cloning is cheap; clones share the index state.
+pub struct MongoRepository<T> {
+    connection: RoleConnection,
+    indexes: Arc<OnceCell<()>>,
+    entity: PhantomData<fn() -> T>,
+}
+
+impl<T: MongoEntity> MongoRepository<T> {
+    /// The repository of `T` in `connection`'s database. Does no I/O.
+    pub fn new(connection: RoleConnection) -> Self {
+        Self {
+            connection,
+            indexes: Arc::new(OnceCell::new()),
+            entity: PhantomData,
+        }
+    }
+
+    /// The connection the repository uses.
+    pub fn connection(&self) -> &RoleConnection {
+        &self.connection
+    }
+
+    /// Creates the unique index of [`Entity::UNIQUE_FIELD`](domain::Entity::UNIQUE_FIELD)
+    /// (named `<field>_1`, as Mongoose names it) if it does not exist yet. Idempotent; after the
+    /// first success it does nothing.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached;
+    /// [`RepositoryError::Internal`] when the server refuses the index, for example because
+    /// stored documents already share a value.
+    pub async fn ensure_indexes(&self) -> Result<(), RepositoryError> {
+        self.indexes
+            .get_or_try_init(|| self.create_indexes())
+            .await
+            .map(|_| ())
+    }
+
+    async fn create_indexes(&self) -> Result<(), RepositoryError> {
+        let Some(field) = T::UNIQUE_FIELD else {
+            return Ok(());
+        };
+        let index = IndexModel::builder()
+            .keys(doc! { field: 1 })
+            .options(IndexOptions::builder().unique(true).build())
+            .build();
+        self.collection()
+            .await?
+            .create_index(index)
+            .await
+            .map_err(|err| self.fail(&err, None))?;
+        tracing::debug!(collection = T::COLLECTION, field, "unique index ensured");
+        Ok(())
+    }
+
+    async fn collection(&self) -> Result<Collection<Document>, RepositoryError> {
+        Ok(self.connection.database().await?.collection(T::COLLECTION))
+    }
+
+    fn not_found(id: Id<T>) -> RepositoryError {
+        RepositoryError::NotFound {
+            kind: T::KIND,
+            id: id.to_string(),
+        }
+    }
+
+    fn unique() -> Option<(EntityKind, &'static str)> {
+        T::UNIQUE_FIELD.map(|field| (T::KIND, field))
+    }
+
+    /// Maps a driver error and logs what is not the caller's doing.
+    fn fail(
+        &self,
+        err: &mongodb::error::Error,
+        unique: Option<(EntityKind, &'static str)>,
+    ) -> RepositoryError {
+        let mapped = self.connection.map_error(err, unique);
+        match &mapped {
+            RepositoryError::Unavailable { .. } => {
+                tracing::warn!(collection = T::COLLECTION, error = %mapped, "database unavailable");
+            }
+            RepositoryError::Internal(_) => {
+                tracing::error!(collection = T::COLLECTION, error = %mapped, "database operation failed");
+            }
+            _ => {}
+        }
+        mapped
+    }
+
+    /// Answers from the server prove it is reachable: keeps the state current between
+    /// monitoring heartbeats.
+    fn answered<V>(&self, value: V) -> V {
+        self.connection.answered();
+        value
+    }
+}
+
+#[async_trait]
+impl<T: MongoEntity> Repository<T> for MongoRepository<T> {
+    async fn create(&self, entity: T) -> Result<Record<T>, RepositoryError> {
+        self.ensure_indexes().await?;
+        let record = Record::new(entity);
+        self.collection()
+            .await?
+            .insert_one(to_document(&record))
+            .await
+            .map_err(|err| self.fail(&err, Self::unique()))?;
+        Ok(self.answered(record))
+    }
+
+    async fn get(&self, id: Id<T>) -> Result<Record<T>, RepositoryError> {
+        let found = self
+            .collection()
+            .await?
+            .find_one(doc! { "_id": object_id(id) })
+            .await
+            .map_err(|err| self.fail(&err, None))?;
+        match self.answered(found) {
+            Some(document) => from_document(&document),
+            None => Err(Self::not_found(id)),
+        }
+    }
+
+    async fn list(&self, page: Page) -> Result<Vec<Record<T>>, RepositoryError> {
+        let documents: Vec<Document> = self
+            .collection()
+            .await?
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .skip(page.skip())
+            .limit(i64::from(page.limit()))
+            .await
+            .map_err(|err| self.fail(&err, None))?
+            .try_collect()
+            .await
+            .map_err(|err| self.fail(&err, None))?;
+        self.answered(documents).iter().map(from_document).collect()
+    }
+
+    async fn update(&self, record: Record<T>) -> Result<Record<T>, RepositoryError> {
+        self.ensure_indexes().await?;
+        let collection = self.collection().await?;
+        let (id, expected) = (record.id(), record.version());
+        let saved = record.saved();
+        let result = collection
+            .replace_one(versioned_filter(id, expected), to_document(&saved))
+            .await
+            .map_err(|err| self.fail(&err, Self::unique()))?;
+        if self.answered(result.matched_count) > 0 {
+            return Ok(saved);
+        }
+        // Nothing matched: either the record is gone or someone saved it in between.
+        let exists = collection
+            .find_one(doc! { "_id": object_id(id) })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(|err| self.fail(&err, None))?
+            .is_some();
+        if exists {
+            Err(Conflict::StaleVersion {
+                kind: T::KIND,
+                id: id.to_string(),
+            }
+            .into())
+        } else {
+            Err(Self::not_found(id))
+        }
+    }
+
+    async fn delete(&self, id: Id<T>) -> Result<(), RepositoryError> {
+        let result = self
+            .collection()
+            .await?
+            .delete_one(doc! { "_id": object_id(id) })
+            .await
+            .map_err(|err| self.fail(&err, None))?;
+        match self.answered(result.deleted_count) {
+            0 => Err(Self::not_found(id)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn count(&self) -> Result<u64, RepositoryError> {
+        let count = self
+            .collection()
+            .await?
+            .count_documents(doc! {})
+            .await
+            .map_err(|err| self.fail(&err, None))?;
+        Ok(self.answered(count))
+    }
+}
+
+impl<T> Clone for MongoRepository<T> {
+    fn clone(&self) -> Self {
+        Self {
+            connection: self.connection.clone(),
+            indexes: Arc::clone(&self.indexes),
+            entity: PhantomData,
+        }
+    }
+}
+
+impl<T: MongoEntity> fmt::Debug for MongoRepository<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MongoRepository")
+            .field("collection", &T::COLLECTION)
+            .field("connection", &self.connection)
+            .finish()
+    }
+}
