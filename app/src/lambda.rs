@@ -51,7 +51,7 @@ fn identity_of(context: &RequestContext) -> Option<Identity> {
         RequestContext::ApiGatewayV2(context) => {
             let authorizer = context.authorizer.as_ref()?;
             let claims = authorizer.jwt.as_ref().map(|jwt| &jwt.claims);
-            claim_pair(&authorizer.lambda, claims)?
+            claim_pair(&authorizer.fields, claims)?
         }
         _ => return None,
     };

@@ -34,11 +34,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     } else {
         Command::Serve
     });
-    let code = match command {
+    let code: Result<ExitCode, Box<dyn std::error::Error>> = match command {
         Command::Serve => serve(&application, cli.settings.port)
             .await
             .map(|()| ExitCode::SUCCESS),
-        Command::Lambda => lambda::run(&application).await.map(|()| ExitCode::SUCCESS),
+        Command::Lambda => match lambda::run(&application).await {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(error) => Err(error),
+        },
         Command::Health => Ok(health(&application).await),
     };
     application.backend.shutdown().await;
