@@ -79,7 +79,7 @@ impl Application {
     pub async fn build(config: AppConfig) -> Result<Self, StartupError> {
         let backend = match config.backend {
             BackendConfig::Memory => Backend::Memory,
-            BackendConfig::Mongo(settings) => Backend::Mongo(ConnectionManager::new(settings)),
+            BackendConfig::Mongo(settings) => Backend::Mongo(ConnectionManager::new(*settings)),
         };
         let demo_mode = config.jwt_secret.is_none();
         let secret = match (config.jwt_secret, &backend) {

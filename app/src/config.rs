@@ -86,7 +86,7 @@ pub enum BackendConfig {
     /// Everything in memory, lost on exit.
     Memory,
     /// MongoDB, one database per role.
-    Mongo(MongoSettings),
+    Mongo(Box<MongoSettings>),
 }
 
 /// Everything [`crate::backend::Application::build`] needs; built from [`Settings`] or in code.
@@ -112,7 +112,9 @@ impl Settings {
     pub fn app_config(&self) -> Result<AppConfig, ConfigError> {
         let backend = match &self.mongo_uri {
             None => BackendConfig::Memory,
-            Some(_) => BackendConfig::Mongo(MongoSettings::from_lookup(|name| self.lookup(name))?),
+            Some(_) => BackendConfig::Mongo(Box::new(MongoSettings::from_lookup(|name| {
+                self.lookup(name)
+            })?)),
         };
         Ok(AppConfig {
             backend,

@@ -82,9 +82,9 @@ impl<T> Id<T> {
 fn process_unique() -> &'static [u8; 8] {
     static VALUE: OnceLock<[u8; 8]> = OnceLock::new();
     VALUE.get_or_init(|| {
-        let mut hasher = RandomState::new().build_hasher();
-        std::process::id().hash(&mut hasher);
-        hasher.finish().to_be_bytes()
+        RandomState::new()
+            .hash_one(std::process::id())
+            .to_be_bytes()
     })
 }
 

@@ -1,0 +1,169 @@
+//! Start-up wiring: backend choice, the demo, the registry's lookups by type and by name.
+#![allow(clippy::unwrap_used)] // test set-up: a failure here is a broken test, shown by the panic
+
+use std::time::Duration;
+
+use adapters_mongo::MongoSettings;
+use app::backend::{Application, Backend, StartupError};
+use app::config::{AppConfig, BackendConfig};
+use app::http::router;
+use app::registry::{Bindings, RegistryError};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use domain::{Admin, Branch};
+use http_body_util::BodyExt;
+use ports::Role;
+use secrecy::SecretString;
+use tower::ServiceExt;
+
+fn config(backend: BackendConfig, secret: Option<&str>, bindings: Bindings) -> AppConfig {
+    AppConfig {
+        backend,
+        jwt_secret: secret.map(SecretString::from),
+        bindings,
+        request_timeout: Duration::from_secs(5),
+        ping_timeout: Duration::from_secs(1),
+    }
+}
+
+#[tokio::test]
+async fn with_nothing_configured_the_demo_token_reaches_me_with_a_200() {
+    let application = Application::build(config(BackendConfig::Memory, None, Bindings::default()))
+        .await
+        .unwrap();
+    let demo = application
+        .demo
+        .clone()
+        .expect("the demo runs when nothing is configured");
+    assert!(demo
+        .instructions(3000)
+        .contains("curl -H 'Authorization: Bearer "));
+    let request = Request::get("/me")
+        .header("authorization", format!("Bearer {}", demo.token))
+        .body(Body::empty())
+        .unwrap();
+    let response = router(application.state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["data"]["fullName"], "Grace Hopper");
+    assert_eq!(body["data"]["totalBranches"], 2);
+}
+
+#[tokio::test]
+async fn a_configured_secret_on_the_memory_backend_writes_no_demo_records() {
+    let config = config(BackendConfig::Memory, Some("s3cret"), Bindings::default());
+    let application = Application::build(config).await.unwrap();
+    assert!(application.demo.is_none());
+    let count = application
+        .state
+        .registry
+        .count_by_name(Role::Main, "branches")
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn mongodb_without_a_jwt_secret_is_a_start_up_error() {
+    let settings = MongoSettings::new("mongodb://127.0.0.1:1/backoffice").unwrap();
+    let result = Application::build(config(
+        BackendConfig::Mongo(Box::new(settings)),
+        None,
+        Bindings::default(),
+    ))
+    .await;
+    let error = result.unwrap_err();
+    assert!(matches!(error, StartupError::MissingJwtSecret));
+    assert!(error.to_string().contains("AUTH_JWT_SECRET"));
+}
+
+#[tokio::test]
+async fn building_on_mongodb_opens_no_connection_and_serves_the_default_bindings() {
+    let settings = MongoSettings::new("mongodb://127.0.0.1:1/backoffice").unwrap();
+    let config = config(
+        BackendConfig::Mongo(Box::new(settings)),
+        Some("s3cret"),
+        Bindings::default(),
+    );
+    let application = Application::build(config).await.unwrap();
+    let Backend::Mongo(manager) = &application.backend else {
+        panic!("expected MongoDB")
+    };
+    assert_eq!(manager.client_count(), 0, "no client before first use");
+    let registry = &application.state.registry;
+    assert!(registry.repository::<Branch>(Role::Main).is_ok());
+    assert!(registry.repository::<Admin>(Role::MasterAdmin).is_ok());
+    let not_bound = registry.repository::<Admin>(Role::Main).err().unwrap();
+    assert!(matches!(not_bound, RegistryError::NotBound { .. }));
+    assert!(
+        not_bound.to_string().contains("admins@masteradmin"),
+        "{not_bound}"
+    );
+}
+
+#[tokio::test]
+async fn an_extra_binding_serves_the_same_entity_type_on_both_roles_from_separate_stores() {
+    let bindings: Bindings = "admins@main".parse().unwrap();
+    let application = Application::build(config(BackendConfig::Memory, Some("k"), bindings))
+        .await
+        .unwrap();
+    let registry = &application.state.registry;
+    let on_main = registry.repository::<Admin>(Role::Main).unwrap();
+    let on_admin = registry.repository::<Admin>(Role::MasterAdmin).unwrap();
+    let admin = domain::Admin::new(
+        domain::Username::parse("lead").unwrap(),
+        domain::FullName::parse("Lead").unwrap(),
+        domain::Email::parse("lead@example.com").unwrap(),
+        None,
+    );
+    on_main.create(admin).await.unwrap();
+    assert_eq!(on_admin.count().await.unwrap(), 0);
+    assert_eq!(
+        registry.count_by_name(Role::Main, "admins").await.unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn counting_by_an_unknown_name_lists_what_is_registered() {
+    let application = Application::build(config(
+        BackendConfig::Memory,
+        Some("k"),
+        Bindings::default(),
+    ))
+    .await
+    .unwrap();
+    let error = application
+        .state
+        .registry
+        .count_by_name(Role::Main, "widgets")
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("widgets") && message.contains("branches@main"),
+        "{message}"
+    );
+    let error = application
+        .state
+        .registry
+        .count_by_name(Role::Main, "admins")
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("not bound on the main role"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_binding_that_is_not_kind_at_role_is_rejected_with_its_text() {
+    for bad in ["admins", "admins@root", "widgets@main"] {
+        let error = bad.parse::<Bindings>().unwrap_err();
+        assert!(error.to_string().contains(bad), "{error}");
+    }
+}
