@@ -449,7 +449,8 @@ async fn with_the_server_down_first_use_is_unavailable_in_time_and_recovers_when
         elapsed < timeout + Duration::from_millis(1500),
         "took {elapsed:?}"
     );
-    assert_ne!(manager.state(Role::Main), ConnectionState::Connected);
+    // Mongoose's readyState after a failed initial connection.
+    assert_eq!(manager.state(Role::Main), ConnectionState::Disconnected);
     let ping = manager.ping(Role::Main).await;
     assert!(
         matches!(ping, Err(RepositoryError::Unavailable { .. })),
@@ -472,6 +473,56 @@ async fn with_the_server_down_first_use_is_unavailable_in_time_and_recovers_when
     assert_eq!(manager.client_count(), 1, "the same client recovered");
     assert_eq!(manager.state(Role::Main), ConnectionState::Connected);
     manager.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_state_follows_the_server_going_away_and_coming_back_without_any_operation() {
+    let mut server = SpawnedServer::start().await;
+    // A URI option the adapter passes through untouched: check every 500 ms, not 10 s.
+    let uri = uri_with_database(&server.uri(), "follow") + "?heartbeatFrequencyMS=500";
+    let settings = MongoSettings::new(uri)
+        .unwrap()
+        .with_server_selection_timeout(SELECTION_TIMEOUT);
+    let manager = ConnectionManager::new(settings);
+    manager.ping(Role::Main).await.unwrap();
+    assert_eq!(manager.state(Role::Main), ConnectionState::Connected);
+
+    server.kill();
+    let killed = Instant::now();
+    wait_for_state(
+        &manager,
+        ConnectionState::Disconnected,
+        Duration::from_secs(15),
+    )
+    .await;
+    eprintln!("state disconnected {:?} after the kill", killed.elapsed());
+
+    server.restart().await;
+    let restarted = Instant::now();
+    wait_for_state(
+        &manager,
+        ConnectionState::Connected,
+        Duration::from_secs(15),
+    )
+    .await;
+    eprintln!(
+        "state connected {:?} after the restart",
+        restarted.elapsed()
+    );
+    manager.shutdown().await;
+}
+
+/// Waits until the `main` state is `expected`, polling only the state (no operation).
+async fn wait_for_state(manager: &ConnectionManager, expected: ConnectionState, within: Duration) {
+    let deadline = Instant::now() + within;
+    while manager.state(Role::Main) != expected {
+        assert!(
+            Instant::now() < deadline,
+            "state still {} after {within:?}, expected {expected}",
+            manager.state(Role::Main)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
