@@ -456,6 +456,12 @@ async fn with_the_server_down_first_use_is_unavailable_in_time_and_recovers_when
         matches!(ping, Err(RepositoryError::Unavailable { .. })),
         "{ping:?}"
     );
+    // The unique index cannot be created either; the next write must try again.
+    let create = branches.create(branch("Lyon")).await;
+    assert!(
+        matches!(create, Err(RepositoryError::Unavailable { .. })),
+        "{create:?}"
+    );
 
     server.restart().await;
     let restarted = Instant::now();
@@ -470,6 +476,16 @@ async fn with_the_server_down_first_use_is_unavailable_in_time_and_recovers_when
         restarted.elapsed()
     );
     assert_eq!(next.unwrap(), 0);
+    branches.create(branch("Lyon")).await.unwrap();
+    let duplicate = branches.create(branch("Lyon")).await;
+    assert_eq!(
+        duplicate.unwrap_err(),
+        RepositoryError::Conflict(Conflict::Duplicate {
+            kind: EntityKind::Branch,
+            key: "name"
+        }),
+        "the unique index was created on the first write after the failure"
+    );
     assert_eq!(manager.client_count(), 1, "the same client recovered");
     assert_eq!(manager.state(Role::Main), ConnectionState::Connected);
     manager.shutdown().await;
@@ -492,19 +508,14 @@ async fn the_state_follows_the_server_going_away_and_coming_back_without_any_ope
     wait_for_state(
         &manager,
         ConnectionState::Disconnected,
-        Duration::from_secs(15),
+        Duration::from_secs(5),
     )
     .await;
     eprintln!("state disconnected {:?} after the kill", killed.elapsed());
 
     server.restart().await;
     let restarted = Instant::now();
-    wait_for_state(
-        &manager,
-        ConnectionState::Connected,
-        Duration::from_secs(15),
-    )
-    .await;
+    wait_for_state(&manager, ConnectionState::Connected, Duration::from_secs(5)).await;
     eprintln!(
         "state connected {:?} after the restart",
         restarted.elapsed()
