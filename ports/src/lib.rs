@@ -13,6 +13,9 @@ use ports::{MockRepository, Repository};
 
 let mut branches = MockRepository::<Branch>::new();
 branches.expect_count().times(1).returning(|| Ok(3));
+
+let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+assert_eq!(runtime.block_on(branches.count()), Ok(3));
 # }
 ```
 */
