@@ -51,7 +51,10 @@ pub(crate) fn repository_error(
             return Conflict::Duplicate { kind, key }.into();
         }
     }
-    let reason: String = scrub(&err.to_string())
+    // The kinds' own messages: the driver's `Display` of the error adds labels and empty
+    // fields that only make reasons harder to read.
+    let described: Vec<String> = chain(err).map(|e| e.kind.to_string()).collect();
+    let reason: String = scrub(&described.join(": caused by: "))
         .chars()
         .take(MAX_REASON_CHARS)
         .collect();

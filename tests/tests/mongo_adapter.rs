@@ -537,6 +537,35 @@ async fn wait_for_state(manager: &ConnectionManager, expected: ConnectionState, 
 }
 
 #[tokio::test]
+async fn a_refused_login_is_unavailable_and_its_error_never_shows_the_password() {
+    // No such user exists on the test server (nx-27017 has no authentication at all).
+    let base = test_server_uri();
+    let with_credentials = base.replacen("://", "://alice:s3cret@", 1);
+    let settings = MongoSettings::new(uri_with_database(&with_credentials, "login"))
+        .unwrap()
+        .with_server_selection_timeout(SELECTION_TIMEOUT);
+    let manager = ConnectionManager::new(settings);
+
+    let err = repository::<Branch>(&manager, Role::Main)
+        .count()
+        .await
+        .unwrap_err();
+
+    eprintln!("refused login: {err}");
+    assert!(
+        matches!(
+            err,
+            RepositoryError::Unavailable {
+                role: Role::Main,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?}").contains("s3cret"), "{err:?}");
+}
+
+#[tokio::test]
 async fn a_server_that_never_answers_makes_ping_unavailable_within_its_timeout() {
     let (port, _listener) = stalled_listener().await;
     let settings = MongoSettings::new(format!("mongodb://127.0.0.1:{port}/stalled"))
