@@ -27,6 +27,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// client and one pool, each bound to its own database (as Mongoose's `useDb`). Anything else
 /// (another host, credentials, authentication database or option) gets its own client.
 ///
+/// The state a role reports (see [`ConnectionMonitor`]) is that of its client, so roles that
+/// share a client share its state: a role that was never used itself reads `connected` once the
+/// other role's use has connected their common client.
+///
 /// Cloning is cheap and every clone is the same manager. Build it inside the Tokio runtime
 /// that will use it: a driver client belongs to the runtime that created it.
 #[derive(Clone)]
