@@ -13,7 +13,9 @@ use mongodb::{Collection, IndexModel};
 use ports::{Conflict, Page, Repository, RepositoryError};
 use tokio::sync::OnceCell;
 
-use crate::documents::{from_document, object_id, to_document, versioned_filter, MongoEntity};
+use crate::documents::{
+    from_document, object_id, to_document, versioned_filter, with_foreign_fields, MongoEntity,
+};
 use crate::manager::RoleConnection;
 
 /// The repository of `T` in the database of a [`RoleConnection`]'s role, in the collection
@@ -115,6 +117,29 @@ impl<T: MongoEntity> MongoRepository<T> {
         mapped
     }
 
+    /// Why a version-guarded write matched nothing: the record is gone, or someone saved it
+    /// since it was read.
+    async fn missing_or_stale(
+        &self,
+        collection: &Collection<Document>,
+        id: Id<T>,
+    ) -> RepositoryError {
+        let exists = collection
+            .find_one(doc! { "_id": object_id(id) })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map(|found| found.is_some());
+        match exists {
+            Ok(true) => Conflict::StaleVersion {
+                kind: T::KIND,
+                id: id.to_string(),
+            }
+            .into(),
+            Ok(false) => Self::not_found(id),
+            Err(err) => self.fail(&err, None),
+        }
+    }
+
     /// Answers from the server prove it is reachable: keeps the state current between
     /// monitoring heartbeats.
     fn answered<V>(&self, value: V) -> V {
@@ -169,29 +194,25 @@ impl<T: MongoEntity> Repository<T> for MongoRepository<T> {
         self.ensure_indexes().await?;
         let collection = self.collection().await?;
         let (id, expected) = (record.id(), record.version());
+        let filter = versioned_filter(id, expected);
+        // Read the stored document first, to carry over the fields this crate does not own
+        // (see `with_foreign_fields`); the replace below is still guarded by the version.
+        let stored = collection
+            .find_one(filter.clone())
+            .await
+            .map_err(|err| self.fail(&err, None))?;
+        let Some(stored) = self.answered(stored) else {
+            return Err(self.missing_or_stale(&collection, id).await);
+        };
         let saved = record.saved();
+        let document = with_foreign_fields::<T>(stored, to_document(&saved));
         let result = collection
-            .replace_one(versioned_filter(id, expected), to_document(&saved))
+            .replace_one(filter, document)
             .await
             .map_err(|err| self.fail(&err, Self::unique()))?;
-        if self.answered(result.matched_count) > 0 {
-            return Ok(saved);
-        }
-        // Nothing matched: either the record is gone or someone saved it in between.
-        let exists = collection
-            .find_one(doc! { "_id": object_id(id) })
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(|err| self.fail(&err, None))?
-            .is_some();
-        if exists {
-            Err(Conflict::StaleVersion {
-                kind: T::KIND,
-                id: id.to_string(),
-            }
-            .into())
-        } else {
-            Err(Self::not_found(id))
+        match result.matched_count {
+            0 => Err(self.missing_or_stale(&collection, id).await),
+            _ => Ok(saved),
         }
     }
 

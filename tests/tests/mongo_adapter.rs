@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use adapters_mongo::{ConfigError, ConnectionManager, MongoEntity, MongoRepository, MongoSettings};
 use domain::{
-    Admin, Branch, BranchName, BranchPatch, Customer, Email, EntityKind, FullName, Id, LineItem,
-    Location, Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Quantity, Sku, UnitPrice,
-    Username, Version,
+    Admin, AdminPatch, Branch, BranchName, BranchPatch, Customer, Email, EntityKind, FullName, Id,
+    LineItem, Location, Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Quantity, Sku,
+    UnitPrice, Username, Version,
 };
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
@@ -673,6 +673,42 @@ async fn admins_written_by_mongoose_with_a_null_or_absent_branch_read_back() {
     assert_eq!(
         read(limited).await.unwrap().entity().branch_id().map(oid),
         Some(branch)
+    );
+}
+
+#[tokio::test]
+async fn updating_a_mongoose_admin_keeps_the_fields_the_domain_does_not_model() {
+    let manager = two_database_manager("mongoose_foreign");
+    let id = ObjectId::new();
+    raw(&manager, Role::MasterAdmin, "admins")
+        .await
+        .insert_one(doc! {
+            "_id": id, "username": "ada", "fullName": "Ada Lovelace", "email": "ada@example.com",
+            "branchId": ObjectId::new(), "password": "$2b$10$hash", "lastLoginAt": DateTime::now(),
+            "createdAt": DateTime::now(), "updatedAt": DateTime::now(), "__v": 0,
+        })
+        .await
+        .unwrap();
+    let admins = repository::<Admin>(&manager, Role::MasterAdmin);
+    let read = admins.get(Id::from_bytes(id.bytes())).await.unwrap();
+    let patch = AdminPatch {
+        full_name: Some(FullName::parse("Ada King").unwrap()),
+        branch_id: Some(None),
+        ..AdminPatch::default()
+    };
+    admins.update(read.apply(patch).unwrap()).await.unwrap();
+
+    let stored = raw_by_id(&manager, Role::MasterAdmin, "admins", id).await;
+    assert_eq!(stored.get_str("fullName").unwrap(), "Ada King");
+    assert_eq!(
+        stored.get_str("password").unwrap(),
+        "$2b$10$hash",
+        "the hash must survive"
+    );
+    assert!(stored.contains_key("lastLoginAt"));
+    assert!(
+        !stored.contains_key("branchId"),
+        "a removed branch limit is removed"
     );
 }
 

@@ -6,6 +6,7 @@ use super::{DocumentError, MongoEntity};
 
 impl MongoEntity for Admin {
     const COLLECTION: &'static str = "admins";
+    const FIELDS: &'static [&'static str] = &["username", "fullName", "email", "branchId"];
 
     /// An admin without a branch limit has no `branchId` field, as Mongoose writes an unset
     /// optional path; a stored `null` reads the same.

@@ -6,6 +6,7 @@ use super::{DocumentError, MongoEntity};
 
 impl MongoEntity for Branch {
     const COLLECTION: &'static str = "branches";
+    const FIELDS: &'static [&'static str] = &["name", "location"];
 
     fn write_fields(&self, document: &mut Document) {
         document.insert("name", self.name().as_str());

@@ -6,6 +6,7 @@ use super::{DocumentError, MongoEntity};
 
 impl MongoEntity for Customer {
     const COLLECTION: &'static str = "customers";
+    const FIELDS: &'static [&'static str] = &["branchId", "name", "email", "phone"];
 
     fn write_fields(&self, document: &mut Document) {
         document.insert("branchId", object_id(self.branch_id()));

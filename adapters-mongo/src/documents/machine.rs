@@ -6,6 +6,7 @@ use super::{DocumentError, MongoEntity};
 
 impl MongoEntity for Machine {
     const COLLECTION: &'static str = "machines";
+    const FIELDS: &'static [&'static str] = &["branchId", "name", "serialNumber", "status"];
 
     fn write_fields(&self, document: &mut Document) {
         document.insert("branchId", object_id(self.branch_id()));

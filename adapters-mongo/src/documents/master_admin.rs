@@ -6,6 +6,7 @@ use super::{DocumentError, MongoEntity};
 
 impl MongoEntity for MasterAdmin {
     const COLLECTION: &'static str = "masteradmins";
+    const FIELDS: &'static [&'static str] = &["username", "fullName", "email"];
 
     fn write_fields(&self, document: &mut Document) {
         document.insert("username", self.username().as_str());

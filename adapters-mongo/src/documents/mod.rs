@@ -31,6 +31,11 @@ pub trait MongoEntity: Entity {
     /// The collection, as Mongoose names it (`branches`, `masteradmins`).
     const COLLECTION: &'static str;
 
+    /// Every field [`Self::write_fields`] may write. A stored field outside this list (and
+    /// outside `_id`, the timestamps and `__v`) belongs to someone else, such as a password
+    /// hash a Mongoose schema keeps, and an update carries it over untouched.
+    const FIELDS: &'static [&'static str];
+
     /// Appends the entity's fields to `document`, in the order Mongoose's schema writes them.
     fn write_fields(&self, document: &mut Document);
 
@@ -75,6 +80,24 @@ pub(crate) fn to_document<T: MongoEntity>(record: &Record<T>) -> Document {
     document.insert("updatedAt", date(record.updated_at()));
     document.insert("__v", version(record.version()));
     document
+}
+
+/// `written`, plus the fields of `stored` that neither the entity nor the record owns.
+///
+/// Saving replaces the whole document, so without this a field the domain does not model
+/// (written by the Node.js services sharing the collection) would be erased by any update.
+pub(crate) fn with_foreign_fields<T: MongoEntity>(
+    stored: Document,
+    mut written: Document,
+) -> Document {
+    const RECORD_FIELDS: [&str; 4] = ["_id", "createdAt", "updatedAt", "__v"];
+    for (field, value) in stored {
+        let owned = T::FIELDS.contains(&field.as_str()) || RECORD_FIELDS.contains(&field.as_str());
+        if !owned && !written.contains_key(&field) {
+            written.insert(field, value);
+        }
+    }
+    written
 }
 
 /// The record stored in `document`.

@@ -7,6 +7,7 @@ use super::{DocumentError, MongoEntity};
 
 impl MongoEntity for Order {
     const COLLECTION: &'static str = "orders";
+    const FIELDS: &'static [&'static str] = &["branchId", "customerId", "items", "status", "total"];
 
     /// Items are sub-documents `{_id, sku, quantity, unitPrice}`, with an `_id` each as
     /// Mongoose gives array sub-documents; the domain does not keep item ids, so they are new

@@ -186,3 +186,37 @@ fn the_version_filter_of_version_zero_also_matches_a_missing_version() {
     let filter = versioned_filter(id, Version::new(4));
     assert_eq!(filter.get("__v"), Some(&Bson::Int32(4)));
 }
+
+#[test]
+fn fields_lists_every_field_an_entity_writes() {
+    fn written<T: MongoEntity>(entity: T) {
+        let mut document = Document::new();
+        entity.write_fields(&mut document);
+        for field in document.keys() {
+            assert!(
+                T::FIELDS.contains(&field.as_str()),
+                "{} writes {field}",
+                T::COLLECTION
+            );
+        }
+    }
+    written(order());
+    written(Admin::new(
+        Username::parse("ada").unwrap(),
+        FullName::parse("Ada").unwrap(),
+        Email::parse("ada@example.com").unwrap(),
+        Some(Id::generate()),
+    ));
+}
+
+#[test]
+fn an_update_keeps_foreign_fields_and_drops_owned_fields_the_entity_no_longer_writes() {
+    let stored =
+        doc! { "_id": 1, "username": "ada", "branchId": 7, "password": "$2b$hash", "__v": 0 };
+    let written = doc! { "_id": 1, "username": "ada", "__v": 1 };
+    let merged = with_foreign_fields::<Admin>(stored, written);
+    assert_eq!(
+        merged,
+        doc! { "_id": 1, "username": "ada", "__v": 1, "password": "$2b$hash" }
+    );
+}
