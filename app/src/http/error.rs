@@ -28,6 +28,9 @@ pub enum ApiError {
     /// `404 Not Found`: unknown id or route.
     #[error("{0}")]
     NotFound(String),
+    /// `405 Method Not Allowed`: the route exists, not with this method.
+    #[error("this route does not accept this method")]
+    MethodNotAllowed,
     /// `409 Conflict`: a unique key is taken, or the entity changed since it was read.
     #[error(transparent)]
     Conflict(#[from] Conflict),
@@ -53,6 +56,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -66,6 +70,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(Conflict::Duplicate { .. }) => "duplicate",
             ApiError::Conflict(Conflict::StaleVersion { .. }) => "stale_version",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",

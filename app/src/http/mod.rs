@@ -13,14 +13,13 @@ pub mod resources;
 
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{from_fn_with_state, map_response, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
 use serde::Serialize;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::JwtKeys;
 use crate::registry::Registry;
@@ -84,15 +83,27 @@ pub fn router(state: AppState) -> Router {
         .merge(privileged)
         .merge(cross_database)
         .fallback(unknown_route)
+        .method_not_allowed_fallback(unknown_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            state.request_timeout,
-        ))
-        .layer(from_fn(request_log::log_request))
+        .layer(from_fn_with_state(state.clone(), deadline))
+        .layer(request_log::layer())
         .with_state(state)
 }
 
 async fn unknown_route() -> ApiError {
     ApiError::NotFound("no such route".to_owned())
+}
+
+async fn unknown_method() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Answers `503` in the API's error format when a request outlives `request_timeout`; the
+/// database timeouts normally answer first, this bounds everything else.
+async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable("the request took too long; retry later".to_owned())
+            .into_response(),
+    }
 }

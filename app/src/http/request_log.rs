@@ -1,11 +1,15 @@
-//! One structured log line per request: method, route, status, latency and the database
-//! roles the route touches. Set `LOG_FORMAT=json` for CloudWatch-style lines.
+//! One structured log line per request (method, route, status, latency, and the database
+//! roles the route touches), written by `tower_http`'s trace layer. `LOG_FORMAT=json` turns
+//! it into one JSON object per line for CloudWatch.
 
-use std::time::Instant;
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::body::Body;
+use axum::extract::MatchedPath;
+use axum::http::{Request, Response};
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 /// The database roles a group of routes touches, attached to its responses for the log.
 #[derive(Debug, Clone, Copy)]
@@ -20,35 +24,46 @@ impl RouteRoles {
     pub const BOTH: RouteRoles = RouteRoles("main,masteradmin");
 
     /// A response mapper that attaches these roles.
-    pub fn tag(self) -> impl Fn(Response) -> std::future::Ready<Response> + Clone {
-        move |mut response: Response| {
+    pub fn tag(
+        self,
+    ) -> impl Fn(axum::response::Response) -> std::future::Ready<axum::response::Response> + Clone
+    {
+        move |mut response| {
             response.extensions_mut().insert(self);
             std::future::ready(response)
         }
     }
 }
 
-/// Logs the request once it is answered.
-pub async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
+type RequestSpan = fn(&Request<Body>) -> Span;
+type ResponseLine = fn(&Response<Body>, Duration, &Span);
+
+/// The trace layer: a span per request, one `info` line when it is answered.
+pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), ResponseLine>
+{
+    TraceLayer::new_for_http()
+        .make_span_with(request_span as RequestSpan)
+        .on_request(())
+        .on_response(response_line as ResponseLine)
+}
+
+fn request_span(request: &Request<Body>) -> Span {
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let response = next.run(request).await;
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route)
+}
+
+fn response_line(response: &Response<Body>, latency: Duration, _span: &Span) {
     let roles = response
         .extensions()
         .get::<RouteRoles>()
-        .map_or("-", |r| r.0);
+        .map_or("-", |roles| roles.0);
     tracing::info!(
-        target: "request",
-        %method,
-        route,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = latency.as_secs_f64() * 1000.0,
         role = roles,
-        "request"
+        "answered"
     );
-    response
 }
