@@ -6,20 +6,50 @@
 //! read from the event's request context rather than from a header.
 
 use axum::extract::Request;
+use axum::http::uri::PathAndQuery;
+use axum::http::Uri;
 use axum::middleware::{from_fn, Next};
 use axum::response::Response;
 use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use serde_json::Value;
+use tower::ServiceBuilder;
 
 use crate::auth::{CallerRole, Identity};
 use crate::backend::Application;
 use crate::http::router;
 
-/// The router as Lambda serves it: authorizer identities first, then the usual routes.
+/// The router as Lambda serves it: the event's own path, authorizer identities, then the
+/// usual routes.
 pub fn lambda_router(application: &Application) -> Router {
-    router(application.state.clone()).layer(from_fn(authorizer_identity))
+    let routes = router(application.state.clone()).layer(from_fn(authorizer_identity));
+    Router::new().fallback_service(
+        ServiceBuilder::new()
+            .map_request(event_path)
+            .service(routes),
+    )
+}
+
+/// Routes on the path the client asked for. `lambda_http` prefixes a REST API's stage
+/// (`/Prod/dashboard`), which no route of ours carries; the event's raw path does not.
+fn event_path(mut request: Request) -> Request {
+    let raw = request.raw_http_path();
+    if raw.is_empty() || raw == request.uri().path() {
+        return request;
+    }
+    let rewritten = match request.uri().query() {
+        Some(query) => format!("{raw}?{query}"),
+        None => raw.to_owned(),
+    };
+    if let Ok(path) = PathAndQuery::try_from(rewritten) {
+        let mut parts = request.uri().clone().into_parts();
+        parts.path_and_query = Some(path);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
 }
 
 /// Serves Lambda events until the runtime stops the environment.

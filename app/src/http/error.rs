@@ -99,7 +99,11 @@ impl From<RepositoryError> for ApiError {
         match error {
             RepositoryError::NotFound { .. } => ApiError::NotFound(error.to_string()),
             RepositoryError::Conflict(conflict) => ApiError::Conflict(conflict),
-            RepositoryError::Unavailable { .. } => ApiError::Unavailable(error.to_string()),
+            // The reason names servers and topology: for the log, not for the client.
+            RepositoryError::Unavailable { role, reason } => {
+                tracing::warn!(%role, %reason, "database unavailable");
+                ApiError::Unavailable(format!("the {role} database is unavailable; retry later"))
+            }
             RepositoryError::Invalid(_) => ApiError::BadRequest(error.to_string()),
             RepositoryError::Internal(_) => ApiError::Internal(error.to_string()),
         }
