@@ -1,6 +1,7 @@
 //! `app`: the back-office service. `serve` for HTTP, `lambda` for AWS Lambda, `health` to
 //! check both databases. This file only wires; the library holds the logic.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use app::backend::Application;
@@ -65,7 +66,8 @@ fn announce_backend(application: &Application, port: u16) {
         tracing::warn!("NO DATABASE CONFIGURED: running on the in-memory backend (set MONGO_URI to use MongoDB)");
     }
     if let Some(demo) = &application.demo {
-        println!("{}", demo.instructions(port));
+        // A closed stdout must not take the server down with a panic, as println! would.
+        let _ = writeln!(std::io::stdout(), "{}", demo.instructions(port));
     }
 }
 

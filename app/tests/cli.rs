@@ -1,0 +1,197 @@
+//! The `app` binary as a newcomer and an operator use it: `serve` with nothing configured,
+//! its printed `curl` line, SIGTERM, and `health`.
+#![allow(clippy::unwrap_used)] // test set-up: a failure here is a broken test, shown by the panic
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const CONFIG_VARIABLES: [&str; 5] = [
+    "MONGO_URI",
+    "MASTER_ADMIN_MONGO_URI",
+    "AUTH_JWT_SECRET",
+    "PORT",
+    "AWS_LAMBDA_RUNTIME_API",
+];
+
+fn app(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_app"));
+    command
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .env("RUST_LOG", "warn");
+    for variable in CONFIG_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// A child process, killed on drop; its stdout reader is kept open so that the child never
+/// writes into a closed pipe.
+struct Running(
+    Child,
+    Option<std::io::Lines<BufReader<std::process::ChildStdout>>>,
+);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads stdout until the demo's curl line, which carries the token and the URL.
+fn curl_line(running: &mut Running) -> String {
+    let stdout = running.0.stdout.take().unwrap();
+    let lines = running.1.insert(BufReader::new(stdout).lines());
+    lines
+        .map_while(Result::ok)
+        .find(|line| line.contains("curl "))
+        .expect("serve prints a curl line")
+}
+
+/// Sends the request the curl line describes, over plain HTTP/1.1, and returns the response.
+async fn follow(curl: &str) -> String {
+    let token = curl
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    let url = curl.split_whitespace().last().unwrap();
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn serve_with_nothing_configured_prints_a_curl_line_that_answers_200_and_stops_on_sigterm() {
+    let child = app(&["serve"])
+        .env("PORT", "0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child, None);
+    let curl = curl_line(&mut running);
+
+    let response = follow(&curl).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.contains("\"fullName\":\"Grace Hopper\""),
+        "{response}"
+    );
+
+    let pid = running.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve must stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a graceful stop exits 0, got {status}");
+}
+
+#[test]
+fn mongodb_without_a_jwt_secret_stops_start_up_naming_the_variable_without_the_password() {
+    let output = app(&["serve"])
+        .env("MONGO_URI", "mongodb://app:Pa55word@127.0.0.1:1/backoffice")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("AUTH_JWT_SECRET"), "{stderr}");
+    assert!(!stderr.contains("Pa55word"), "{stderr}");
+}
+
+#[test]
+fn a_uri_without_a_database_stops_start_up_with_the_password_redacted() {
+    let output = app(&["serve"])
+        .env("MONGO_URI", "mongodb://app:Pa55word@127.0.0.1:1")
+        .env("AUTH_JWT_SECRET", "k")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("MONGO_URI"), "{stderr}");
+    assert!(!stderr.contains("Pa55word"), "{stderr}");
+}
+
+#[test]
+fn health_fails_when_a_database_is_unreachable_and_says_which() {
+    let output = app(&["health"])
+        .env(
+            "MONGO_URI",
+            "mongodb://127.0.0.1:1/backoffice?serverSelectionTimeoutMS=300",
+        )
+        .env("AUTH_JWT_SECRET", "k")
+        .env("PING_TIMEOUT_MS", "2000")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("main") && stdout.contains("masteradmin"),
+        "{stdout}"
+    );
+    let states: Vec<_> = stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(states.len(), 2, "{stdout}");
+    assert!(
+        !states.contains(&"connected"),
+        "no role is connected: {stdout}"
+    );
+}
+
+#[test]
+fn health_succeeds_against_the_test_server() {
+    let server = std::env::var("MONGO_TEST_URI").expect(
+        "MONGO_TEST_URI is not set: run ./scripts/test, which starts a test server, \
+         or set MONGO_TEST_URI=mongodb://127.0.0.1:27017 for a real mongod",
+    );
+    let output = app(&["health"])
+        .env(
+            "MONGO_URI",
+            format!("{}/cli_health_main", server.trim_end_matches('/')),
+        )
+        .env(
+            "MASTER_ADMIN_MONGO_URI",
+            format!("{}/cli_health_admin", server.trim_end_matches('/')),
+        )
+        .env("AUTH_JWT_SECRET", "k")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let states: Vec<_> = stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(states, ["connected", "connected"], "{stdout}");
+}
