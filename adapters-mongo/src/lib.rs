@@ -5,7 +5,8 @@ both can work on the same databases while handlers migrate one at a time.
 - [`MongoSettings`]: where the `main` and `masteradmin` databases are, from the environment
   (`MONGO_URI`, `MASTER_ADMIN_MONGO_URI`, …) or built in code, checked at start-up without I/O.
 - [`ConnectionManager`]: one lazy, cached driver client per deployment and credentials, shared
-  by the roles that can share it; connection state per role, ping, graceful shutdown.
+  by the roles that can share it; connection state per role, ping, graceful shutdown, and
+  the connection counts of each pool ([`PoolStats`]).
 - [`RoleConnection`]: what code bound to one role holds; it reaches that role's database only.
 - [`MongoRepository`]: [`ports::Repository`] for any [`MongoEntity`] (the six domain entities).
 
@@ -55,6 +56,7 @@ mod config;
 mod documents;
 mod errors;
 mod manager;
+mod pool;
 mod repository;
 mod state;
 mod uri;
@@ -65,4 +67,5 @@ pub use config::{
 };
 pub use documents::{DocumentError, MongoEntity};
 pub use manager::{ConnectionManager, RoleConnection};
+pub use pool::PoolStats;
 pub use repository::MongoRepository;

@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use mongodb::bson::doc;
-use mongodb::options::ClientOptions;
+use mongodb::options::{ClientOptions, ConnectionString};
 use mongodb::{Client, Database};
 use ports::{ConnectionMonitor, ConnectionState, RepositoryError, Role};
 use tokio::sync::OnceCell;
 
 use crate::config::{MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE};
 use crate::errors::{repository_error, Operation};
+use crate::pool::{PoolCounter, PoolStats};
 use crate::state::StateCell;
 
 /// How long [`ConnectionManager::shutdown`] lets a client finish its work (open cursors and
@@ -48,11 +49,15 @@ struct Inner {
     shutdown: OnceCell<()>,
 }
 
-/// One connection identity: its settings, its client once created, its state.
+/// One connection identity: its settings, its client once created, its state and its pool's
+/// counts.
 struct Slot {
     settings: RoleSettings,
     client: OnceCell<Client>,
     state: Arc<StateCell>,
+    pool: Arc<PoolCounter>,
+    /// The pool size given to the driver: the setting, else the URI's, else the crate's default.
+    max_pool_size: u32,
 }
 
 struct Binding {
@@ -76,6 +81,8 @@ impl ConnectionManager {
                         settings: role_settings.clone(),
                         client: OnceCell::new(),
                         state: Arc::default(),
+                        pool: Arc::default(),
+                        max_pool_size: max_pool_size(role_settings),
                     });
                     slots.len() - 1
                 }
@@ -113,6 +120,14 @@ impl ConnectionManager {
     /// How many clients have been created so far: at most one per connection identity.
     pub fn client_count(&self) -> usize {
         self.inner.clients_created.load(Ordering::Acquire)
+    }
+
+    /// The connection counts of the pool that serves `role`, kept from the driver's
+    /// connection-pool events; roles that share a client report the same pool. All zero before
+    /// the role's client is created. Does no I/O.
+    pub fn pool_stats(&self, role: Role) -> PoolStats {
+        let slot = self.inner.slot(role);
+        slot.pool.stats(slot.max_pool_size)
     }
 
     /// Closes every client: states go to disconnecting, then disconnected, and any later use
@@ -170,10 +185,7 @@ impl Inner {
             .await
             .map_err(fail)?;
         let chosen = &settings.options;
-        options.max_pool_size = chosen
-            .max_pool_size
-            .or(options.max_pool_size)
-            .or(Some(DEFAULT_MAX_POOL_SIZE));
+        options.max_pool_size = Some(slot.max_pool_size);
         options.min_pool_size = chosen.min_pool_size.or(options.min_pool_size);
         options.server_selection_timeout = chosen
             .server_selection_timeout
@@ -181,6 +193,7 @@ impl Inner {
         options.connect_timeout = chosen.connect_timeout.or(options.connect_timeout);
         options.app_name = chosen.app_name.clone().or(options.app_name.take());
         options.sdam_event_handler = Some(slot.state.event_handler());
+        options.cmap_event_handler = Some(slot.pool.event_handler());
         let client = Client::with_options(options).map_err(fail)?;
         self.clients_created.fetch_add(1, Ordering::AcqRel);
         tracing::info!(%role, uri = settings.redacted_uri(), "created a MongoDB client");
@@ -207,6 +220,21 @@ impl Inner {
         }
         tracing::info!("closed every MongoDB client");
     }
+}
+
+/// The pool size a client for `settings` gets: the setting, else the URI's `maxPoolSize`, else
+/// [`DEFAULT_MAX_POOL_SIZE`]. Read without I/O: a `mongodb+srv://` TXT record cannot set it.
+fn max_pool_size(settings: &RoleSettings) -> u32 {
+    settings
+        .options
+        .max_pool_size
+        .or_else(|| {
+            // Already parsed once by `MongoUri::parse`, so this does not fail.
+            ConnectionString::parse(settings.uri.expose())
+                .ok()
+                .and_then(|uri| uri.max_pool_size)
+        })
+        .unwrap_or(DEFAULT_MAX_POOL_SIZE)
 }
 
 fn shut_down(role: Role) -> RepositoryError {
@@ -371,5 +399,23 @@ mod tests {
             assert_eq!(manager.state(role), ConnectionState::Disconnected);
         }
         assert_eq!(manager.client_count(), 0);
+    }
+
+    #[test]
+    fn before_first_use_the_pool_is_empty_with_the_limit_from_the_settings_the_uri_or_the_default()
+    {
+        let stats =
+            |settings: MongoSettings, role| ConnectionManager::new(settings).pool_stats(role);
+        let from_uri = MongoSettings::new("mongodb://h:1/main?maxPoolSize=7").unwrap();
+        let pool = stats(from_uri.clone(), Role::Main);
+        assert_eq!((pool.open, pool.peak, pool.max_pool_size), (0, 0, 7));
+        assert_eq!(stats(from_uri.clone(), Role::MasterAdmin), pool);
+        let pool = stats(from_uri.with_max_pool_size(3), Role::Main);
+        assert_eq!(pool.max_pool_size, 3);
+        let pool = stats(
+            MongoSettings::new("mongodb://h:1/main").unwrap(),
+            Role::Main,
+        );
+        assert_eq!(pool.max_pool_size, DEFAULT_MAX_POOL_SIZE);
     }
 }
