@@ -40,8 +40,10 @@ use tests::server::{
     stalled_listener, test_server_uri, unique_database_name, uri_with_database, SpawnedServer,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
 /// The secret the service verifies tokens with.
@@ -74,11 +76,15 @@ struct Service {
 impl Service {
     /// Builds the service: this must succeed whatever state the servers are in.
     async fn build(settings: MongoSettings) -> Self {
+        Self::build_with(settings, REQUEST_TIMEOUT).await
+    }
+
+    async fn build_with(settings: MongoSettings, request_timeout: Duration) -> Self {
         let config = AppConfig {
             backend: BackendConfig::Mongo(Box::new(settings)),
             jwt_secret: Some(SecretString::from(SECRET)),
             bindings: Bindings::default(),
-            request_timeout: REQUEST_TIMEOUT,
+            request_timeout,
             ping_timeout: Duration::from_secs(3),
         };
         let application = Application::build(config)
@@ -273,6 +279,18 @@ fn fault_settings(main: &str, masteradmin: &str) -> MongoSettings {
         .expect("a valid masteradmin URI")
         .with_server_selection_timeout(FAULT_TIMEOUT)
         .with_connect_timeout(FAULT_TIMEOUT)
+}
+
+/// Checks, after `manager` has shut down, that every connection its `main` pool counted open
+/// has been counted closed: the counts stay balanced whatever happened to the connections.
+async fn assert_pool_drained(manager: &ConnectionManager) {
+    let closing = Instant::now();
+    while manager.pool_stats(Role::Main).open > 0 && closing.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pool = manager.pool_stats(Role::Main);
+    eprintln!("after shutdown: pool {pool:?}");
+    assert_eq!(pool.open, 0, "connections still counted open: {pool:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,7 +646,9 @@ async fn a_server_killed_under_load_loses_no_acknowledged_create_and_the_service
         assert!(recovered - restarted < RECOVERY_LIMIT);
 
         drop(served);
+        let manager = service.manager().clone();
         service.shutdown().await;
+        assert_pool_drained(&manager).await;
         raw.shutdown().await;
     })
     .await;
@@ -755,7 +775,9 @@ async fn two_hundred_concurrent_reads_are_all_served_by_one_pool_of_at_most_five
         assert!(main.peak <= POOL as usize, "the pool went over its limit: {main:?}");
 
         drop(served);
+        let manager = manager.clone();
         service.shutdown().await;
+        assert_pool_drained(&manager).await;
         // Best effort: a leftover database only costs disk space.
         let raw = raw_client(&server).await;
         let _ = raw.database(&main_db).drop().await;
@@ -805,6 +827,160 @@ async fn a_main_server_that_accepts_connections_and_never_answers_makes_main_rou
         assert_in_time("GET /health, main stalled", elapsed);
 
         service.shutdown().await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. A server that stops answering mid-operation
+
+/// A TCP proxy on 127.0.0.1 in front of a server, which the test can freeze: while frozen it
+/// passes no byte either way, so connections stay open and nothing is answered, as with a
+/// server that hangs after the driver has found it healthy. Dropping it closes everything.
+struct FreezingProxy {
+    port: u16,
+    frozen: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl FreezingProxy {
+    async fn start(target: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port on 127.0.0.1");
+        let port = listener.local_addr().expect("the proxy's address").port();
+        let (frozen, _) = watch::channel(false);
+        let gate = frozen.clone();
+        let task = tokio::spawn(async move {
+            // Owned here, so that aborting this task closes every proxied connection.
+            let mut pumps = JoinSet::new();
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
+                    continue;
+                };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                pumps.spawn(pump(client_read, server_write, gate.subscribe()));
+                pumps.spawn(pump(server_read, client_write, gate.subscribe()));
+            }
+        });
+        Self { port, frozen, task }
+    }
+
+    fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    fn thaw(&self) {
+        self.frozen.send_replace(false);
+    }
+}
+
+impl Drop for FreezingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Copies `from` to `to`, holding whatever it has read while the proxy is frozen.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut frozen: watch::Receiver<bool>) {
+    let mut buffer = vec![0_u8; 16 * 1024];
+    loop {
+        if frozen.wait_for(|frozen| !frozen).await.is_err() {
+            return;
+        }
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => read,
+        };
+        if frozen.wait_for(|frozen| !frozen).await.is_err() {
+            return;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_hangs_mid_operation_is_cut_off_by_the_request_timeout_and_its_connections_go_back_to_the_pool(
+) {
+    const HUNG: usize = 10;
+    const AFTER: usize = 20;
+    const POOL: u32 = 5;
+    let request_timeout = Duration::from_secs(1);
+    bounded(async {
+        let server = SpawnedServer::start().await;
+        let proxy = FreezingProxy::start(server.port()).await;
+        let proxied = format!("mongodb://127.0.0.1:{}", proxy.port);
+        let database = unique_database_name("faults_hang");
+        let main = uri_with_database(&proxied, &database);
+        let masteradmin = uri_with_database(&proxied, &unique_database_name("faults_hang_ma"));
+        let settings = fault_settings(&main, &masteradmin).with_max_pool_size(POOL);
+        let service = Arc::new(Service::build_with(settings, request_timeout).await);
+        let user = service.user.clone();
+        let (created, _) = service.post("/branches", &user, new_branch("Lyon")).await;
+        created.data(StatusCode::CREATED);
+
+        // The driver has no socket timeout for operations: only the request deadline ends them.
+        proxy.freeze();
+        let hung: Vec<_> = (0..HUNG)
+            .map(|_| {
+                let (service, user) = (Arc::clone(&service), user.clone());
+                tokio::spawn(async move { service.get("/branches", &user).await })
+            })
+            .collect();
+        let mut slowest = Duration::ZERO;
+        for request in hung {
+            let (reply, elapsed) = request.await.expect("a request ran to its end");
+            assert_eq!(
+                reply.status,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unexpected answer: {}",
+                reply.body
+            );
+            assert_eq!(reply.body["error"]["code"], "unavailable", "{}", reply.body);
+            slowest = slowest.max(elapsed);
+        }
+        let during = service.manager().pool_stats(Role::Main);
+        eprintln!(
+            "{HUNG} requests to a hung server: all 503, the slowest in {slowest:?} (request \
+             timeout {request_timeout:?}); pool then {during:?}"
+        );
+        assert!(
+            slowest < request_timeout + MARGIN,
+            "a request to a hung server took {slowest:?}"
+        );
+
+        proxy.thaw();
+        let recovery = service.wait_until_ok("/branches", &user).await;
+        // Were the connections of the cut-off operations still checked out, these would queue
+        // behind them and time out.
+        let after: Vec<_> = (0..AFTER)
+            .map(|_| {
+                let (service, user) = (Arc::clone(&service), user.clone());
+                tokio::spawn(async move { service.get("/branches", &user).await })
+            })
+            .collect();
+        for request in after {
+            let (reply, _) = request.await.expect("a request ran to its end");
+            assert_eq!(reply.data(StatusCode::OK)[0]["name"], "Lyon");
+        }
+        let pool = service.manager().pool_stats(Role::Main);
+        eprintln!(
+            "served again {recovery:?} after the server answered again; {AFTER} concurrent \
+             reads then all 200; pool {pool:?}"
+        );
+        assert!(
+            pool.peak <= POOL as usize,
+            "the pool went over its limit: {pool:?}"
+        );
+
+        let service = Arc::into_inner(service).expect("every request has ended");
+        let manager = service.manager().clone();
+        service.shutdown().await;
+        assert_pool_drained(&manager).await;
+        drop(proxy);
     })
     .await;
 }
