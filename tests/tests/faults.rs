@@ -1,6 +1,6 @@
 //! Fault tests: the service wired to MongoDB servers that are down at start-up, die and come
-//! back under load, serve one role but not the other, run out of pooled connections, or accept
-//! connections and never answer.
+//! back under load, serve one role but not the other, run out of pooled connections, accept
+//! connections and never answer, or hang in the middle of an operation.
 //!
 //! Every scenario drives the real `app::http::router`, either with `oneshot` or, where
 //! concurrency matters, through `axum::serve` on 127.0.0.1 with a minimal HTTP/1.0 client of
