@@ -179,6 +179,22 @@ impl Registry {
         Ok(count?)
     }
 
+    /// Counts several kinds by name on `role` in one call, concurrently, in the order asked.
+    ///
+    /// # Errors
+    /// The first failure of [`Self::count_by_name`] among the names.
+    pub async fn counts_by_name(
+        &self,
+        role: Role,
+        names: &[&str],
+    ) -> Result<Vec<(String, u64)>, CountError> {
+        let counts = names.iter().map(|name| async move {
+            let count = self.count_by_name(role, name).await?;
+            Ok::<_, CountError>(((*name).to_owned(), count))
+        });
+        futures::future::try_join_all(counts).await
+    }
+
     /// The health of each role's database.
     pub fn monitor(&self) -> &Arc<dyn ConnectionMonitor> {
         &self.monitor

@@ -160,6 +160,28 @@ async fn counting_by_an_unknown_name_lists_what_is_registered() {
     );
 }
 
+#[tokio::test]
+async fn several_kinds_are_counted_by_name_in_one_call_in_the_order_asked() {
+    let application = Application::build(config(BackendConfig::Memory, None, Bindings::default()))
+        .await
+        .unwrap();
+    let registry = &application.state.registry;
+    let counts = registry
+        .counts_by_name(Role::Main, &["orders", "branches", "machines"])
+        .await
+        .unwrap();
+    let expected = [("orders", 1), ("branches", 2), ("machines", 1)];
+    let expected: Vec<_> = expected.iter().map(|(n, c)| (n.to_string(), *c)).collect();
+    assert_eq!(counts, expected, "the demo's records");
+    let error = registry
+        .counts_by_name(Role::Main, &["branches", "masterAdmins"])
+        .await;
+    assert!(error
+        .unwrap_err()
+        .to_string()
+        .contains("masterAdmins is not bound"));
+}
+
 #[test]
 fn a_binding_that_is_not_kind_at_role_is_rejected_with_its_text() {
     for bad in ["admins", "admins@root", "widgets@main"] {
