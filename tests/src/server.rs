@@ -324,8 +324,9 @@ pub async fn stalled_listener() -> (u16, StalledListener) {
     (port, StalledListener { task })
 }
 
-/// A port on 127.0.0.1 that was free a moment ago, chosen by the kernel.
-fn free_port() -> u16 {
+/// A port on 127.0.0.1 that was free a moment ago, chosen by the kernel: a port where nothing
+/// listens, for a server that is down.
+pub fn free_port() -> u16 {
     StdTcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .and_then(|listener| listener.local_addr())
         .unwrap_or_else(|e| panic!("cannot find a free port on 127.0.0.1: {e}"))
