@@ -3,264 +3,83 @@
 //! databases of their own. What a request stored is then read back with a separate driver
 //! client, so a test sees the database, not only the status code.
 //!
-//! Every response body is checked on the way in for a connection string or the password of
-//! the URIs ([`Reply::read`]), whatever the test is about.
+//! The harness is [`tests::service::TestService`]: every response body is checked on the way
+//! in for JSON, a connection string, the password of the URIs or the JWT secret
+//! (`Reply::read`), whatever the test is about.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use adapters_mongo::MongoSettings;
-use app::auth::{CallerRole, JwtKeys};
-use app::backend::Application;
-use app::config::{AppConfig, BackendConfig};
-use app::registry::Bindings;
+use app::auth::CallerRole;
+use app::config::AppConfig;
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{Method, Request, StatusCode};
-use axum::response::Response;
-use axum::Router;
-use http_body_util::BodyExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{doc, Bson, Document};
-use mongodb::options::ClientOptions;
-use mongodb::{Client, Database};
-use secrecy::SecretString;
+use mongodb::bson::Bson;
 use serde_json::{json, Value};
-use tests::server::{stalled_listener, test_server_uri, unique_database_name, uri_with_database};
-use tower::ServiceExt;
+use tests::server::{
+    free_port, stalled_listener, test_server_uri, unique_database_name, uri_with_database,
+};
+use tests::service::{
+    count, expired_token, foreign_token, stored, TestService, PASSWORD, SELECTION_TIMEOUT,
+};
 
-/// The secret the application verifies tokens with.
-const SECRET: &str = "http-e2e-secret-0123456789abcdef";
-/// The password of the URIs that carry one: it must never appear in a response.
-const PASSWORD: &str = "Pa55-never-in-a-body";
-const TOKEN_TTL: Duration = Duration::from_secs(600);
-/// Long enough for the test server on a busy 2-core machine, short enough to fail fast.
-const SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 /// For a role whose server is down: how long an operation waits before answering 503.
 const DEAD_SELECTION_TIMEOUT: Duration = Duration::from_millis(300);
 
-/// The service wired to the test server, its router, and a driver client of the test's own to
-/// look at what the service stored.
-struct TestApp {
-    application: Application,
-    router: Router,
-    raw: Client,
-    main: Database,
-    masteradmin: Database,
+/// `main` and `masteradmin` on two fresh databases of the test server.
+async fn with_two_databases() -> TestService {
+    TestService::on_fresh_databases("e2e").await
 }
 
-impl TestApp {
-    /// `main` and `masteradmin` on two fresh databases of the test server.
-    async fn with_two_databases() -> Self {
-        let server = test_server_uri();
-        let main = unique_database_name("e2e_main");
-        let masteradmin = unique_database_name("e2e_admin");
-        let settings = MongoSettings::new(uri_with_database(&server, &main))
-            .expect("a valid main URI")
-            .with_masteradmin_uri(uri_with_database(&server, &masteradmin))
-            .expect("a valid masteradmin URI")
-            .with_server_selection_timeout(SELECTION_TIMEOUT);
-        Self::build(settings, &main, &masteradmin).await
-    }
-
-    /// Only `MONGO_URI`: both roles work in the one database.
-    async fn with_one_database() -> Self {
-        let server = test_server_uri();
-        let database = unique_database_name("e2e_single");
-        let settings = MongoSettings::new(uri_with_database(&server, &database))
-            .expect("a valid main URI")
-            .with_server_selection_timeout(SELECTION_TIMEOUT);
-        Self::build(settings, &database, &database).await
-    }
-
-    /// `down` on a port where nothing listens (its URI carries [`PASSWORD`]), the other role
-    /// on a fresh database of the test server.
-    async fn with_role_down(down: ports::Role) -> Self {
-        let server = test_server_uri();
-        let up = unique_database_name("e2e_up");
-        let dead = format!(
-            "mongodb://app:{PASSWORD}@127.0.0.1:{}/e2e_down",
-            free_port()
-        );
-        let live = uri_with_database(&server, &up);
-        let (main_uri, masteradmin_uri) = match down {
-            ports::Role::Main => (dead, live),
-            ports::Role::MasterAdmin => (live, dead),
-        };
-        let settings = MongoSettings::new(main_uri)
-            .expect("a valid main URI")
-            .with_masteradmin_uri(masteradmin_uri)
-            .expect("a valid masteradmin URI")
-            .with_server_selection_timeout(DEAD_SELECTION_TIMEOUT);
-        Self::build(settings, &up, &up).await
-    }
-
-    /// `main` on a server that accepts connections and never answers, with a short request
-    /// timeout and a long server-selection timeout: the request timeout answers first.
-    async fn with_main_stalled(port: u16, request_timeout: Duration) -> Self {
-        let server = test_server_uri();
-        let up = unique_database_name("e2e_up");
-        let settings = MongoSettings::new(format!("mongodb://127.0.0.1:{port}/e2e_stalled"))
-            .expect("a valid main URI")
-            .with_masteradmin_uri(uri_with_database(&server, &up))
-            .expect("a valid masteradmin URI")
-            .with_server_selection_timeout(Duration::from_secs(30));
-        Self::build_with(settings, &up, &up, request_timeout).await
-    }
-
-    async fn build(settings: MongoSettings, main: &str, masteradmin: &str) -> Self {
-        Self::build_with(settings, main, masteradmin, Duration::from_secs(20)).await
-    }
-
-    async fn build_with(
-        settings: MongoSettings,
-        main: &str,
-        masteradmin: &str,
-        request_timeout: Duration,
-    ) -> Self {
-        let config = AppConfig {
-            backend: BackendConfig::Mongo(Box::new(settings)),
-            jwt_secret: Some(SecretString::from(SECRET)),
-            bindings: Bindings::default(),
-            request_timeout,
-            ping_timeout: Duration::from_secs(3),
-        };
-        let application = Application::build(config)
-            .await
-            .expect("the application builds");
-        let router = app::http::router(application.state.clone());
-        let raw = raw_client().await;
-        Self {
-            main: raw.database(main),
-            masteradmin: raw.database(masteradmin),
-            application,
-            router,
-            raw,
-        }
-    }
-
-    /// A token of `role` for a caller that is no stored account.
-    fn token(&self, role: CallerRole) -> String {
-        self.token_for("e2e-caller", role)
-    }
-
-    fn token_for(&self, subject: &str, role: CallerRole) -> String {
-        self.application.keys().issue(subject, role, TOKEN_TTL)
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Reply {
-        self.send(Method::GET, path, Some(token), None).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send(Method::POST, path, Some(token), Some(body)).await
-    }
-
-    async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send(Method::PATCH, path, Some(token), Some(body))
-            .await
-    }
-
-    async fn delete(&self, path: &str, token: &str) -> Reply {
-        self.send(Method::DELETE, path, Some(token), None).await
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
-        let body = body.map(|value| value.to_string());
-        self.send_text(method, path, token, body).await
-    }
-
-    /// A request whose body is sent as it is (malformed JSON, say).
-    async fn send_text(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<String>,
-    ) -> Reply {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(text) => {
-                request = request.header(CONTENT_TYPE, "application/json");
-                Body::from(text)
-            }
-            None => Body::empty(),
-        };
-        self.call(request.body(body).expect("a valid request"))
-            .await
-    }
-
-    async fn call(&self, request: Request<Body>) -> Reply {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
-        Reply::read(response).await
-    }
-
-    /// Creates an entity through the API and returns its id.
-    async fn create(&self, path: &str, token: &str, body: Value) -> String {
-        let data = self.post(path, token, body).await.data(StatusCode::CREATED);
-        data["id"]
-            .as_str()
-            .expect("a created record has an id")
-            .to_owned()
-    }
-
-    /// Drops the test's databases and closes every client.
-    async fn finish(self) {
-        // Best effort: a leftover database only costs disk space.
-        let _ = self.main.drop().await;
-        let _ = self.masteradmin.drop().await;
-        self.application.backend.shutdown().await;
-        self.raw.shutdown().await;
-    }
+/// Only `MONGO_URI`: both roles work in the one database.
+async fn with_one_database() -> TestService {
+    let server = test_server_uri();
+    let database = unique_database_name("e2e_single");
+    let settings = MongoSettings::new(uri_with_database(&server, &database))
+        .expect("a valid main URI")
+        .with_server_selection_timeout(SELECTION_TIMEOUT);
+    TestService::looking_at(TestService::config(settings), &database, &database).await
 }
 
-/// A driver client of the test's own, built in the test's runtime.
-async fn raw_client() -> Client {
-    let mut options = ClientOptions::parse(test_server_uri())
-        .await
-        .expect("a valid MONGO_TEST_URI");
-    options.server_selection_timeout = Some(SELECTION_TIMEOUT);
-    Client::with_options(options).expect("a driver client")
+/// `down` on a port where nothing listens (its URI carries [`PASSWORD`]), the other role
+/// on a fresh database of the test server.
+async fn with_role_down(down: ports::Role) -> TestService {
+    let server = test_server_uri();
+    let up = unique_database_name("e2e_up");
+    let dead = format!(
+        "mongodb://app:{PASSWORD}@127.0.0.1:{}/e2e_down",
+        free_port()
+    );
+    let live = uri_with_database(&server, &up);
+    let (main_uri, masteradmin_uri) = match down {
+        ports::Role::Main => (dead, live),
+        ports::Role::MasterAdmin => (live, dead),
+    };
+    let settings = MongoSettings::new(main_uri)
+        .expect("a valid main URI")
+        .with_masteradmin_uri(masteradmin_uri)
+        .expect("a valid masteradmin URI")
+        .with_server_selection_timeout(DEAD_SELECTION_TIMEOUT);
+    TestService::looking_at(TestService::config(settings), &up, &up).await
 }
 
-/// A port on 127.0.0.1 where nothing listens: the kernel's pick, released at once.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port on 127.0.0.1")
-        .port()
-}
-
-/// The stored document `id` of `collection`, read with the raw driver.
-async fn stored(database: &Database, collection: &str, id: &str) -> Option<Document> {
-    let id = ObjectId::parse_str(id).expect("the API returns ObjectId-shaped ids");
-    database
-        .collection::<Document>(collection)
-        .find_one(doc! { "_id": id })
-        .await
-        .expect("a raw read")
-}
-
-/// How many documents `collection` holds, read with the raw driver.
-async fn count(database: &Database, collection: &str) -> u64 {
-    database
-        .collection::<Document>(collection)
-        .count_documents(doc! {})
-        .await
-        .expect("a raw count")
+/// `main` on a server that accepts connections and never answers, with a short request
+/// timeout and a long server-selection timeout: the request timeout answers first.
+async fn with_main_stalled(port: u16, request_timeout: Duration) -> TestService {
+    let server = test_server_uri();
+    let up = unique_database_name("e2e_up");
+    let settings = MongoSettings::new(format!("mongodb://127.0.0.1:{port}/e2e_stalled"))
+        .expect("a valid main URI")
+        .with_masteradmin_uri(uri_with_database(&server, &up))
+        .expect("a valid masteradmin URI")
+        .with_server_selection_timeout(Duration::from_secs(30));
+    let config = AppConfig {
+        request_timeout,
+        ..TestService::config(settings)
+    };
+    TestService::looking_at(config, &up, &up).await
 }
 
 /// A stored number, whichever BSON numeric type holds it.
@@ -270,73 +89,6 @@ fn number(value: Option<&Bson>) -> f64 {
         Some(Bson::Int64(n)) => *n as f64,
         Some(Bson::Double(n)) => *n,
         other => panic!("not a number: {other:?}"),
-    }
-}
-
-fn seconds_since_epoch() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("the clock is after 1970")
-        .as_secs()
-}
-
-/// A response: its status and its JSON body (`null` when empty).
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    body: Value,
-}
-
-impl Reply {
-    async fn read(response: Response) -> Self {
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a readable body")
-            .to_bytes();
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(
-            !text.contains("mongodb://") && !text.contains(PASSWORD),
-            "a {status} body shows a connection string or a password: {text}"
-        );
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|e| panic!("a {status} body is not JSON ({e}): {text}"))
-        };
-        Self { status, body }
-    }
-
-    /// The `data` of a success with `status`.
-    fn data(self, status: StatusCode) -> Value {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
-        self.body
-            .get("data")
-            .cloned()
-            .unwrap_or_else(|| panic!("a success body without data: {}", self.body))
-    }
-
-    /// The message of an error with `status` and `code`, after checking that the body is
-    /// `{"error": {"code", "message"}}` and nothing else.
-    fn error(self, status: StatusCode, code: &str) -> String {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
-        let shape = self
-            .body
-            .as_object()
-            .map(|body| (body.len(), body.get("error").and_then(Value::as_object)));
-        let Some((1, Some(error))) = shape else {
-            panic!("not an error body: {}", self.body);
-        };
-        assert_eq!(error.len(), 2, "error has other fields: {}", self.body);
-        assert_eq!(error.get("code"), Some(&json!(code)), "{}", self.body);
-        let message = error.get("message").and_then(Value::as_str);
-        match message {
-            Some(message) if !message.trim().is_empty() => message.to_owned(),
-            _ => panic!("an error without a message: {}", self.body),
-        }
     }
 }
 
@@ -362,23 +114,23 @@ fn order(items: Value) -> Value {
 
 #[tokio::test]
 async fn a_branch_created_over_http_is_stored_in_the_main_database_only() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let token = app.token(CallerRole::User);
 
     let id = app.create("/branches", &token, branch("Lyon")).await;
 
-    let document = stored(&app.main, "branches", &id)
+    let document = stored(app.main(), "branches", &id)
         .await
         .expect("the branch is in the main database");
     assert_eq!(document.get_str("name"), Ok("Lyon"));
     assert_eq!(document.get_str("location"), Ok("12 rue de la Forge"));
-    assert_eq!(count(&app.masteradmin, "branches").await, 0);
+    assert_eq!(count(app.masteradmin(), "branches").await, 0);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn a_master_admin_created_over_http_is_stored_in_the_masteradmin_database_only() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let token = app.token(CallerRole::MasterAdmin);
 
     let id = app
@@ -389,17 +141,17 @@ async fn a_master_admin_created_over_http_is_stored_in_the_masteradmin_database_
         )
         .await;
 
-    let document = stored(&app.masteradmin, "masteradmins", &id)
+    let document = stored(app.masteradmin(), "masteradmins", &id)
         .await
         .expect("the master admin is in the masteradmin database");
     assert_eq!(document.get_str("fullName"), Ok("Grace Hopper"));
-    assert_eq!(count(&app.main, "masteradmins").await, 0);
+    assert_eq!(count(app.main(), "masteradmins").await, 0);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn the_dashboard_counts_what_was_created_in_both_databases() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let token = app.token(CallerRole::MasterAdmin);
     for name in ["Lyon", "Turin", "Porto"] {
         app.create("/branches", &token, branch(name)).await;
@@ -425,15 +177,15 @@ async fn the_dashboard_counts_what_was_created_in_both_databases() {
         dashboard,
         json!({ "totalAdmins": 2, "totalBranches": 3, "totalOrders": 4 })
     );
-    assert_eq!(count(&app.masteradmin, "admins").await, 2);
-    assert_eq!(count(&app.main, "branches").await, 3);
-    assert_eq!(count(&app.main, "orders").await, 4);
+    assert_eq!(count(app.masteradmin(), "admins").await, 2);
+    assert_eq!(count(app.main(), "branches").await, 3);
+    assert_eq!(count(app.main(), "orders").await, 4);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn me_returns_the_calling_master_admins_full_name_and_the_branch_count() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let setup = app.token(CallerRole::MasterAdmin);
     let grace = app
         .create(
@@ -463,7 +215,7 @@ async fn me_returns_the_calling_master_admins_full_name_and_the_branch_count() {
 
 #[tokio::test]
 async fn malformed_injected_and_invalid_requests_are_400_and_store_nothing() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let token = app.token(CallerRole::MasterAdmin);
     let bad_bodies = [
         ("/branches", r#"{"name": "Lyon", "location": "#.to_owned()),
@@ -527,10 +279,10 @@ async fn malformed_injected_and_invalid_requests_are_400_and_store_nothing() {
     .await
     .error(StatusCode::BAD_REQUEST, "bad_request");
 
-    assert_eq!(count(&app.main, "branches").await, 1);
-    assert_eq!(count(&app.main, "orders").await, 0);
-    assert_eq!(count(&app.masteradmin, "masteradmins").await, 0);
-    let unchanged = stored(&app.main, "branches", &id)
+    assert_eq!(count(app.main(), "branches").await, 1);
+    assert_eq!(count(app.main(), "orders").await, 0);
+    assert_eq!(count(app.masteradmin(), "masteradmins").await, 0);
+    let unchanged = stored(app.main(), "branches", &id)
         .await
         .expect("the branch is still stored");
     assert_eq!(unchanged.get_str("name"), Ok("Lyon"));
@@ -539,18 +291,9 @@ async fn malformed_injected_and_invalid_requests_are_400_and_store_nothing() {
 
 #[tokio::test]
 async fn missing_malformed_expired_and_foreign_tokens_are_401() {
-    let app = TestApp::with_two_databases().await;
-    let expired = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({ "sub": "e2e", "role": "master_admin", "exp": seconds_since_epoch() - 3600 }),
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .expect("an HS256 token");
-    let foreign = JwtKeys::new(&SecretString::from("another-service-secret")).issue(
-        "e2e",
-        CallerRole::MasterAdmin,
-        TOKEN_TTL,
-    );
+    let app = with_two_databases().await;
+    let expired = expired_token("e2e");
+    let foreign = foreign_token("e2e", CallerRole::MasterAdmin);
     let valid = app.token(CallerRole::MasterAdmin);
     let authorizations = [
         None,
@@ -583,13 +326,13 @@ async fn missing_malformed_expired_and_foreign_tokens_are_401() {
         .send(Method::POST, "/branches", None, Some(branch("Lyon")))
         .await;
     reply.error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(count(&app.main, "branches").await, 0);
+    assert_eq!(count(app.main(), "branches").await, 0);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn users_and_admins_are_403_on_the_masteradmin_routes_the_dashboard_and_me() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     for role in [CallerRole::User, CallerRole::Admin] {
         let token = app.token(role);
         for path in ["/master-admins", "/admins", "/dashboard", "/me"] {
@@ -606,14 +349,14 @@ async fn users_and_admins_are_403_on_the_masteradmin_routes_the_dashboard_and_me
         // The business routes stay open to them.
         app.get("/branches", &token).await.data(StatusCode::OK);
     }
-    assert_eq!(count(&app.masteradmin, "masteradmins").await, 0);
-    assert_eq!(count(&app.masteradmin, "admins").await, 0);
+    assert_eq!(count(app.masteradmin(), "masteradmins").await, 0);
+    assert_eq!(count(app.masteradmin(), "admins").await, 0);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn unknown_ids_and_unknown_routes_are_404() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let token = app.token(CallerRole::MasterAdmin);
     app.create("/branches", &token, branch("Lyon")).await;
     let unknown = ObjectId::new().to_hex();
@@ -641,13 +384,13 @@ async fn unknown_ids_and_unknown_routes_are_404() {
         .await
         .error(StatusCode::NOT_FOUND, "not_found");
 
-    assert_eq!(count(&app.main, "branches").await, 1);
+    assert_eq!(count(app.main(), "branches").await, 1);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn a_taken_unique_key_is_409_duplicate_and_stores_nothing() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let token = app.token(CallerRole::MasterAdmin);
     let lyon = app.create("/branches", &token, branch("Lyon")).await;
     let turin = app.create("/branches", &token, branch("Turin")).await;
@@ -673,19 +416,19 @@ async fn a_taken_unique_key_is_409_duplicate_and_stores_nothing() {
         .await
         .error(StatusCode::CONFLICT, "duplicate");
 
-    assert_eq!(count(&app.main, "branches").await, 2);
-    let turin = stored(&app.main, "branches", &turin)
+    assert_eq!(count(app.main(), "branches").await, 2);
+    let turin = stored(app.main(), "branches", &turin)
         .await
         .expect("Turin is still stored");
     assert_eq!(turin.get_str("name"), Ok("Turin"));
-    assert!(stored(&app.main, "branches", &lyon).await.is_some());
-    assert_eq!(count(&app.masteradmin, "masteradmins").await, 1);
+    assert!(stored(app.main(), "branches", &lyon).await.is_some());
+    assert_eq!(count(app.masteradmin(), "masteradmins").await, 1);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn a_body_over_one_mebibyte_is_413_and_stores_nothing() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let token = app.token(CallerRole::MasterAdmin);
     let huge = branch(&"x".repeat(app::http::BODY_LIMIT_BYTES + 1));
 
@@ -696,14 +439,14 @@ async fn a_body_over_one_mebibyte_is_413_and_stores_nothing() {
         .await
         .error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 
-    assert_eq!(count(&app.main, "branches").await, 0);
-    assert_eq!(count(&app.masteradmin, "masteradmins").await, 0);
+    assert_eq!(count(app.main(), "branches").await, 0);
+    assert_eq!(count(app.masteradmin(), "masteradmins").await, 0);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn a_role_whose_server_is_down_answers_503_quickly_without_its_uri_or_password() {
-    let app = TestApp::with_role_down(ports::Role::Main).await;
+    let app = with_role_down(ports::Role::Main).await;
     let token = app.token(CallerRole::MasterAdmin);
 
     let started = Instant::now();
@@ -733,13 +476,13 @@ async fn a_role_whose_server_is_down_answers_503_quickly_without_its_uri_or_pass
         master_admin("grace", "Grace Hopper"),
     )
     .await;
-    assert_eq!(count(&app.masteradmin, "masteradmins").await, 1);
+    assert_eq!(count(app.masteradmin(), "masteradmins").await, 1);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn a_503_body_does_not_show_the_database_servers_address() {
-    let app = TestApp::with_role_down(ports::Role::Main).await;
+    let app = with_role_down(ports::Role::Main).await;
     let token = app.token(CallerRole::User);
 
     let message = app
@@ -760,7 +503,7 @@ async fn a_503_body_does_not_show_the_database_servers_address() {
 #[tokio::test]
 async fn a_request_that_outlives_the_request_timeout_is_503_with_an_error_body() {
     let (port, _stalled) = stalled_listener().await;
-    let app = TestApp::with_main_stalled(port, Duration::from_millis(500)).await;
+    let app = with_main_stalled(port, Duration::from_millis(500)).await;
     let token = app.token(CallerRole::User);
 
     let started = Instant::now();
@@ -777,7 +520,7 @@ async fn a_request_that_outlives_the_request_timeout_is_503_with_an_error_body()
 
 #[tokio::test]
 async fn a_forged_role_header_does_not_open_the_masteradmin_database() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let user = app.token(CallerRole::User);
     let forged = |method: Method, token: Option<&str>, body: Option<Value>| {
         let mut request = Request::builder()
@@ -809,14 +552,14 @@ async fn a_forged_role_header_does_not_open_the_masteradmin_database() {
         .await
         .error(StatusCode::UNAUTHORIZED, "unauthorized");
 
-    assert_eq!(count(&app.masteradmin, "masteradmins").await, 0);
-    assert_eq!(count(&app.main, "masteradmins").await, 0);
+    assert_eq!(count(app.masteradmin(), "masteradmins").await, 0);
+    assert_eq!(count(app.main(), "masteradmins").await, 0);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn without_a_masteradmin_uri_master_admins_are_stored_in_the_main_database() {
-    let app = TestApp::with_one_database().await;
+    let app = with_one_database().await;
     let token = app.token(CallerRole::MasterAdmin);
 
     let grace = app
@@ -828,11 +571,11 @@ async fn without_a_masteradmin_uri_master_admins_are_stored_in_the_main_database
         .await;
     let lyon = app.create("/branches", &token, branch("Lyon")).await;
 
-    let document = stored(&app.main, "masteradmins", &grace)
+    let document = stored(app.main(), "masteradmins", &grace)
         .await
         .expect("the master admin is in the main database");
     assert_eq!(document.get_str("username"), Ok("grace"));
-    assert!(stored(&app.main, "branches", &lyon).await.is_some());
+    assert!(stored(app.main(), "branches", &lyon).await.is_some());
     let me = app
         .get("/me", &app.token_for(&grace, CallerRole::MasterAdmin))
         .await
@@ -846,7 +589,7 @@ async fn without_a_masteradmin_uri_master_admins_are_stored_in_the_main_database
 
 #[tokio::test]
 async fn an_order_goes_through_create_read_update_list_and_delete() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
     let token = app.token(CallerRole::Admin);
     let lyon = app.create("/branches", &token, branch("Lyon")).await;
     let acme = app
@@ -881,7 +624,7 @@ async fn an_order_goes_through_create_read_update_list_and_delete() {
     assert_eq!(created["status"], "pending");
     assert_eq!(created["total"], 40.28);
     let path = format!("/orders/{id}");
-    let document = stored(&app.main, "orders", &id)
+    let document = stored(app.main(), "orders", &id)
         .await
         .expect("the order is stored");
     assert_eq!(document.get_str("status"), Ok("pending"));
@@ -910,7 +653,7 @@ async fn an_order_goes_through_create_read_update_list_and_delete() {
     assert_eq!(started["status"], "in_production");
     assert_eq!(started["total"], 25.0);
     assert_eq!(started["createdAt"], created["createdAt"]);
-    let document = stored(&app.main, "orders", &id)
+    let document = stored(app.main(), "orders", &id)
         .await
         .expect("the order is stored");
     assert_eq!(document.get_str("status"), Ok("in_production"));
@@ -957,15 +700,15 @@ async fn an_order_goes_through_create_read_update_list_and_delete() {
     app.get(&path, &token)
         .await
         .error(StatusCode::NOT_FOUND, "not_found");
-    assert!(stored(&app.main, "orders", &id).await.is_none());
-    assert_eq!(count(&app.main, "orders").await, 2);
-    assert_eq!(count(&app.masteradmin, "orders").await, 0);
+    assert!(stored(app.main(), "orders", &id).await.is_none());
+    assert_eq!(count(app.main(), "orders").await, 2);
+    assert_eq!(count(app.masteradmin(), "orders").await, 0);
     app.finish().await;
 }
 
 #[tokio::test]
 async fn health_is_200_with_both_roles_connected_when_the_server_is_up() {
-    let app = TestApp::with_two_databases().await;
+    let app = with_two_databases().await;
 
     let health = app
         .send(Method::GET, "/health", None, None)
@@ -986,7 +729,7 @@ async fn health_is_503_and_names_the_role_whose_server_is_down() {
         (ports::Role::MasterAdmin, "main"),
         (ports::Role::Main, "masteradmin"),
     ] {
-        let app = TestApp::with_role_down(down).await;
+        let app = with_role_down(down).await;
 
         let reply = app.send(Method::GET, "/health", None, None).await;
 
