@@ -21,33 +21,22 @@ use std::time::{Duration, Instant};
 
 use adapters_mongo::{ConnectionManager, MongoEntity, MongoSettings};
 use app::auth::CallerRole;
-use app::backend::{Application, Backend};
-use app::config::{AppConfig, BackendConfig};
-use app::registry::Bindings;
-use axum::body::Body;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{Method, Request, StatusCode};
+use app::config::AppConfig;
+use axum::http::{Method, StatusCode};
 use axum::Router;
 use domain::Branch;
-use http_body_util::BodyExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{doc, Document};
 use mongodb::Client;
 use ports::Role;
-use secrecy::SecretString;
 use serde_json::{json, Value};
-use tests::server::{
-    stalled_listener, test_server_uri, unique_database_name, uri_with_database, SpawnedServer,
-};
+use tests::server::{stalled_listener, unique_database_name, uri_with_database, SpawnedServer};
+use tests::service::{all_documents, raw_client, FreshDatabases, Reply, TestService};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
-use tower::ServiceExt;
 
-/// The secret the service verifies tokens with.
-const SECRET: &str = "faults-secret-0123456789abcdef";
 /// The server-selection and connect timeouts of scenarios with a server down: how long a
 /// request may wait for a database before the service answers 503.
 const FAULT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -58,197 +47,45 @@ const MARGIN: Duration = Duration::from_millis(1500);
 const RECOVERY_LIMIT: Duration = Duration::from_secs(15);
 /// The longest any scenario may run, servers included.
 const SCENARIO_LIMIT: Duration = Duration::from_secs(90);
-/// Far above the database timeouts, so that every 503 seen comes from the database layer.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------------
 // The service under test
 
-/// The service wired to MongoDB by `settings`, its router, and tokens for its two kinds of
-/// caller.
-struct Service {
-    application: Application,
-    router: Router,
-    master_admin: String,
-    user: String,
+/// Waits for `reply` and times it.
+async fn timed(reply: impl Future<Output = Reply>) -> (Reply, Duration) {
+    let started = Instant::now();
+    let reply = reply.await;
+    (reply, started.elapsed())
 }
 
-impl Service {
-    /// Builds the service: this must succeed whatever state the servers are in.
-    async fn build(settings: MongoSettings) -> Self {
-        Self::build_with(settings, REQUEST_TIMEOUT).await
-    }
-
-    async fn build_with(settings: MongoSettings, request_timeout: Duration) -> Self {
-        let config = AppConfig {
-            backend: BackendConfig::Mongo(Box::new(settings)),
-            jwt_secret: Some(SecretString::from(SECRET)),
-            bindings: Bindings::default(),
-            request_timeout,
-            ping_timeout: Duration::from_secs(3),
-        };
-        let application = Application::build(config)
-            .await
-            .expect("the service starts without reaching any database");
-        let router = app::http::router(application.state.clone());
-        let ttl = Duration::from_secs(600);
-        let master_admin = application
-            .keys()
-            .issue("faults-master", CallerRole::MasterAdmin, ttl);
-        let user = application
-            .keys()
-            .issue("faults-user", CallerRole::User, ttl);
-        Self {
-            application,
-            router,
-            master_admin,
-            user,
+/// Sends `GET path` until it answers 200, for at most [`RECOVERY_LIMIT`]; returns how long
+/// that took.
+async fn wait_until_ok(service: &TestService, path: &str, token: &str) -> Duration {
+    let started = Instant::now();
+    loop {
+        let reply = service.get(path, token).await;
+        if reply.status == StatusCode::OK {
+            return started.elapsed();
         }
-    }
-
-    fn manager(&self) -> &ConnectionManager {
-        match &self.application.backend {
-            Backend::Mongo(manager) => manager,
-            Backend::Memory => panic!("the service runs in memory, not on MongoDB"),
-        }
-    }
-
-    /// Sends one request through the router, without a socket, and times the answer.
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (Reply, Duration) {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(value) => {
-                request = request.header(CONTENT_TYPE, "application/json");
-                Body::from(value.to_string())
-            }
-            None => Body::empty(),
-        };
-        let started = Instant::now();
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(body).expect("a valid request"))
-            .await
-            .expect("the router is infallible");
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a readable body")
-            .to_bytes();
-        (Reply::new(status, &bytes), started.elapsed())
-    }
-
-    /// `GET /health`, which needs no token.
-    async fn health(&self) -> (Reply, Duration) {
-        self.send(Method::GET, "/health", None, None).await
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (Reply, Duration) {
-        self.send(Method::GET, path, Some(token), None).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> (Reply, Duration) {
-        self.send(Method::POST, path, Some(token), Some(body)).await
-    }
-
-    /// Sends `GET path` until it answers 200, for at most [`RECOVERY_LIMIT`]; returns how long
-    /// that took.
-    async fn wait_until_ok(&self, path: &str, token: &str) -> Duration {
-        let started = Instant::now();
-        loop {
-            let (reply, _) = self.get(path, token).await;
-            if reply.status == StatusCode::OK {
-                return started.elapsed();
-            }
-            assert_eq!(
-                reply.status,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "while recovering, GET {path} answered {}: {}",
-                reply.status,
-                reply.body
-            );
-            assert!(
-                started.elapsed() < RECOVERY_LIMIT,
-                "GET {path} still answers 503 {RECOVERY_LIMIT:?} after the server returned: {}",
-                reply.body
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn shutdown(self) {
-        self.application.backend.shutdown().await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "while recovering, GET {path} answered {}: {}",
+            reply.status,
+            reply.body
+        );
+        assert!(
+            started.elapsed() < RECOVERY_LIMIT,
+            "GET {path} still answers 503 {RECOVERY_LIMIT:?} after the server returned: {}",
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// A branch body with `name`.
 fn new_branch(name: &str) -> Value {
     json!({ "name": name, "location": "12 rue de la Forge" })
-}
-
-/// An answer: its status and JSON body (`null` when empty).
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    body: Value,
-}
-
-impl Reply {
-    fn new(status: StatusCode, bytes: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(bytes);
-        assert!(
-            !text.contains("mongodb://"),
-            "a {status} body shows a connection string: {text}"
-        );
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(bytes)
-                .unwrap_or_else(|e| panic!("a {status} body is not JSON ({e}): {text}"))
-        };
-        Self { status, body }
-    }
-
-    /// The `data` of an answer that must have `status`.
-    fn data(&self, status: StatusCode) -> &Value {
-        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
-        &self.body["data"]
-    }
-
-    /// The message of a `503` from the database layer (code `unavailable`), checked to name
-    /// the `role` whose database failed.
-    fn unavailable(&self, role: Role) -> &str {
-        assert_eq!(
-            self.status,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unexpected answer: {}",
-            self.body
-        );
-        assert_eq!(
-            self.body["error"]["code"], "unavailable",
-            "a 503 that is not the database layer's: {}",
-            self.body
-        );
-        let message = self.body["error"]["message"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a 503 without a message: {}", self.body));
-        assert!(
-            message.contains(&format!("the {role} database")),
-            "the message does not name the {role} database: {message}"
-        );
-        message
-    }
 }
 
 /// Runs a scenario, failing it if it outlives [`SCENARIO_LIMIT`]. Dropping the scenario's
@@ -296,33 +133,16 @@ async fn assert_pool_drained(manager: &ConnectionManager) {
 // ---------------------------------------------------------------------------------------------
 // Looking at the database directly
 
-/// A driver client of the test's own on `uri` (no database path needed).
-async fn raw_client(uri: &str) -> Client {
-    let uri = uri_with_database(uri, "admin");
-    let client = Client::with_uri_str(uri).await.expect("a valid URI");
-    // A first round trip, so that a slow start shows here rather than in an assertion.
-    client
-        .database("admin")
-        .run_command(doc! { "ping": 1 })
-        .await
-        .expect("the raw client reaches the server");
-    client
-}
-
 /// The names of every branch stored in `database`.
 async fn stored_branch_names(client: &Client, database: &str) -> Vec<String> {
-    let mut cursor = client
+    let branches = client
         .database(database)
-        .collection::<Document>(<Branch as MongoEntity>::COLLECTION)
-        .find(doc! {})
+        .collection(<Branch as MongoEntity>::COLLECTION);
+    all_documents(&branches)
         .await
-        .expect("a raw find");
-    let mut names = Vec::new();
-    while cursor.advance().await.expect("a raw read") {
-        let document: Document = cursor.deserialize_current().expect("a stored document");
-        names.push(document.get_str("name").expect("a name").to_owned());
-    }
-    names
+        .iter()
+        .map(|document| document.get_str("name").expect("a name").to_owned())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,7 +211,7 @@ async fn http(
         .and_then(|code| code.parse::<u16>().ok())
         .and_then(|code| StatusCode::from_u16(code).ok())
         .unwrap_or_else(|| panic!("no status in {head:?}"));
-    Reply::new(status, &raw[split + 4..])
+    Reply::from_bytes(status, &raw[split + 4..])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,9 +225,9 @@ async fn with_the_server_down_at_start_up_the_service_starts_answers_503_in_time
         server.kill();
         let database = unique_database_name("faults_startup");
         let uri = uri_with_database(&server.uri(), &database);
-        let service = Service::build(fault_settings(&uri, &uri)).await;
+        let service = TestService::on_mongo(fault_settings(&uri, &uri)).await;
 
-        let (health, elapsed) = service.health().await;
+        let (health, elapsed) = timed(service.health()).await;
         let data = health.data(StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(data["status"], "degraded", "{data}");
         for role in Role::ALL {
@@ -419,8 +239,8 @@ async fn with_the_server_down_at_start_up_the_service_starts_answers_503_in_time
         assert_in_time("GET /health, server down", elapsed);
 
         let id = ObjectId::new().to_hex();
-        let user = service.user.clone();
-        let master = service.master_admin.clone();
+        let user = service.token(CallerRole::User);
+        let master = service.token(CallerRole::MasterAdmin);
         let attempts = [
             (Method::GET, "/branches".to_owned(), &user, None, Role::Main),
             (
@@ -447,27 +267,27 @@ async fn with_the_server_down_at_start_up_the_service_starts_answers_503_in_time
         ];
         for (method, path, token, body, role) in attempts {
             let what = format!("{method} {path}, server down");
-            let (reply, elapsed) = service.send(method, &path, Some(token), body).await;
+            let (reply, elapsed) = timed(service.send(method, &path, Some(token), body)).await;
             reply.unavailable(role);
             assert_in_time(&what, elapsed);
         }
 
         server.restart().await;
-        let recovery = service.wait_until_ok("/branches", &user).await;
+        let recovery = wait_until_ok(&service, "/branches", &user).await;
         eprintln!("GET /branches answered 200 {recovery:?} after the server started");
 
-        let (created, _) = service.post("/branches", &user, new_branch("Lyon")).await;
+        let created = service.post("/branches", &user, new_branch("Lyon")).await;
         let id = created.data(StatusCode::CREATED)["id"].clone();
         let raw = raw_client(&server.uri()).await;
         assert_eq!(stored_branch_names(&raw, &database).await, ["Lyon"]);
-        let (read, _) = service
+        let read = service
             .get(
                 &format!("/branches/{}", id.as_str().unwrap_or_default()),
                 &user,
             )
             .await;
         assert_eq!(read.data(StatusCode::OK)["name"], "Lyon");
-        let (health, _) = service.health().await;
+        let health = service.health().await;
         let data = health.data(StatusCode::OK);
         for role in Role::ALL {
             assert_eq!(data["roles"][role.as_str()]["state"], "connected", "{data}");
@@ -478,7 +298,7 @@ async fn with_the_server_down_at_start_up_the_service_starts_answers_503_in_time
             "the same client recovered"
         );
 
-        service.shutdown().await;
+        service.finish().await;
         raw.shutdown().await;
     })
     .await;
@@ -507,15 +327,15 @@ async fn a_server_killed_under_load_loses_no_acknowledged_create_and_the_service
         let settings = fault_settings(&main, &masteradmin)
             .with_server_selection_timeout(Duration::from_secs(1))
             .with_connect_timeout(Duration::from_secs(1));
-        let service = Service::build(settings).await;
-        let served = serve(service.router.clone()).await;
+        let service = TestService::on_mongo(settings).await;
+        let served = serve(service.router().clone()).await;
         let address = served.address;
         // The first create also creates the unique index; the load starts from a warm service.
         http(
             address,
             "POST",
             "/branches",
-            &service.user,
+            &service.token(CallerRole::User),
             Some(&new_branch("warm-up")),
         )
         .await
@@ -526,7 +346,7 @@ async fn a_server_killed_under_load_loses_no_acknowledged_create_and_the_service
         let workers: Vec<_> = (0..WORKERS)
             .map(|worker| {
                 let (outcomes, stop) = (Arc::clone(&outcomes), Arc::clone(&stop));
-                let token = service.user.clone();
+                let token = service.token(CallerRole::User);
                 tokio::spawn(async move {
                     let mut n = 0;
                     while !stop.load(Ordering::Acquire) {
@@ -647,7 +467,7 @@ async fn a_server_killed_under_load_loses_no_acknowledged_create_and_the_service
 
         drop(served);
         let manager = service.manager().clone();
-        service.shutdown().await;
+        service.finish().await;
         assert_pool_drained(&manager).await;
         raw.shutdown().await;
     })
@@ -666,32 +486,35 @@ async fn with_the_masteradmin_server_down_main_routes_keep_working_and_cross_dat
         let main_db = unique_database_name("faults_role_main");
         let main = uri_with_database(&a.uri(), &main_db);
         let masteradmin = uri_with_database(&b.uri(), &unique_database_name("faults_role_ma"));
-        let service = Service::build(fault_settings(&main, &masteradmin)).await;
-        let (user, master) = (service.user.clone(), service.master_admin.clone());
+        let service = TestService::on_mongo(fault_settings(&main, &masteradmin)).await;
+        let (user, master) = (
+            service.token(CallerRole::User),
+            service.token(CallerRole::MasterAdmin),
+        );
 
-        let (dashboard, _) = service.get("/dashboard", &master).await;
+        let dashboard = service.get("/dashboard", &master).await;
         assert_eq!(dashboard.data(StatusCode::OK)["totalAdmins"], 0);
         assert_eq!(service.manager().client_count(), 2, "one client per server");
 
         b.kill();
-        let (list, elapsed) = service.get("/branches", &user).await;
-        assert_eq!(list.data(StatusCode::OK), &json!([]));
+        let (list, elapsed) = timed(service.get("/branches", &user)).await;
+        assert_eq!(list.data(StatusCode::OK), json!([]));
         eprintln!("GET /branches with masteradmin down: {elapsed:?}");
-        let (created, elapsed) = service.post("/branches", &user, new_branch("Lyon")).await;
+        let (created, elapsed) = timed(service.post("/branches", &user, new_branch("Lyon"))).await;
         created.data(StatusCode::CREATED);
         eprintln!("POST /branches with masteradmin down: {elapsed:?}");
         let raw = raw_client(&a.uri()).await;
         assert_eq!(stored_branch_names(&raw, &main_db).await, ["Lyon"]);
 
-        let (dashboard, elapsed) = service.get("/dashboard", &master).await;
+        let (dashboard, elapsed) = timed(service.get("/dashboard", &master)).await;
         let message = dashboard.unavailable(Role::MasterAdmin);
         assert!(!message.contains("the main database"), "{message}");
         assert_in_time("GET /dashboard, masteradmin down", elapsed);
-        let (admins, elapsed) = service.get("/admins", &master).await;
+        let (admins, elapsed) = timed(service.get("/admins", &master)).await;
         admins.unavailable(Role::MasterAdmin);
         assert_in_time("GET /admins, masteradmin down", elapsed);
 
-        let (health, elapsed) = service.health().await;
+        let (health, elapsed) = timed(service.health()).await;
         let data = health.data(StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(data["roles"]["main"]["state"], "connected", "{data}");
         assert!(data["roles"]["main"]["pingMs"].is_number(), "{data}");
@@ -703,12 +526,12 @@ async fn with_the_masteradmin_server_down_main_routes_keep_working_and_cross_dat
         assert_in_time("GET /health, masteradmin down", elapsed);
 
         b.restart().await;
-        let recovery = service.wait_until_ok("/dashboard", &master).await;
+        let recovery = wait_until_ok(&service, "/dashboard", &master).await;
         eprintln!("GET /dashboard answered 200 {recovery:?} after the masteradmin server started");
-        let (dashboard, _) = service.get("/dashboard", &master).await;
+        let dashboard = service.get("/dashboard", &master).await;
         assert_eq!(dashboard.data(StatusCode::OK)["totalBranches"], 1);
 
-        service.shutdown().await;
+        service.finish().await;
         raw.shutdown().await;
     })
     .await;
@@ -722,19 +545,17 @@ async fn two_hundred_concurrent_reads_are_all_served_by_one_pool_of_at_most_five
     const READS: usize = 200;
     const POOL: u32 = 5;
     bounded(async {
-        let server = test_server_uri();
-        let main_db = unique_database_name("faults_pool_main");
-        let admin_db = unique_database_name("faults_pool_ma");
-        let settings = MongoSettings::new(uri_with_database(&server, &main_db))
-            .expect("a valid main URI")
-            .with_masteradmin_uri(uri_with_database(&server, &admin_db))
-            .expect("a valid masteradmin URI")
+        let databases = FreshDatabases::new("faults_pool");
+        let settings = databases
+            .settings()
             .with_max_pool_size(POOL)
             .with_server_selection_timeout(Duration::from_secs(10));
-        let service = Service::build(settings).await;
-        let served = serve(service.router.clone()).await;
+        let config = TestService::config(settings);
+        let service =
+            TestService::looking_at(config, &databases.main, &databases.masteradmin).await;
+        let served = serve(service.router().clone()).await;
         let address = served.address;
-        let user = service.user.clone();
+        let user = service.token(CallerRole::User);
         let created = http(address, "POST", "/branches", &user, Some(&new_branch("Lyon"))).await;
         let id = created.data(StatusCode::CREATED)["id"]
             .as_str()
@@ -765,9 +586,10 @@ async fn two_hundred_concurrent_reads_are_all_served_by_one_pool_of_at_most_five
         assert!(main.open <= main.peak, "{main:?}");
 
         // The masteradmin role, on the same server with another database, uses the same pool.
-        let (admins, _) = service.get("/admins", &service.master_admin).await;
-        assert_eq!(admins.data(StatusCode::OK), &json!([]));
-        let (dashboard, _) = service.get("/dashboard", &service.master_admin).await;
+        let master = service.token(CallerRole::MasterAdmin);
+        let admins = service.get("/admins", &master).await;
+        assert_eq!(admins.data(StatusCode::OK), json!([]));
+        let dashboard = service.get("/dashboard", &master).await;
         assert_eq!(dashboard.data(StatusCode::OK)["totalBranches"], 1);
         assert_eq!(manager.client_count(), 1, "one client for both roles");
         let (main, masteradmin) = (manager.pool_stats(Role::Main), manager.pool_stats(Role::MasterAdmin));
@@ -776,13 +598,9 @@ async fn two_hundred_concurrent_reads_are_all_served_by_one_pool_of_at_most_five
 
         drop(served);
         let manager = manager.clone();
-        service.shutdown().await;
+        // Drops the test's databases too.
+        service.finish().await;
         assert_pool_drained(&manager).await;
-        // Best effort: a leftover database only costs disk space.
-        let raw = raw_client(&server).await;
-        let _ = raw.database(&main_db).drop().await;
-        let _ = raw.database(&admin_db).drop().await;
-        raw.shutdown().await;
     })
     .await;
 }
@@ -798,24 +616,27 @@ async fn a_main_server_that_accepts_connections_and_never_answers_makes_main_rou
         let other = SpawnedServer::start().await;
         let main = format!("mongodb://127.0.0.1:{port}/faults_stalled");
         let masteradmin = uri_with_database(&other.uri(), &unique_database_name("faults_st_ma"));
-        let service = Service::build(fault_settings(&main, &masteradmin)).await;
-        let (user, master) = (service.user.clone(), service.master_admin.clone());
+        let service = TestService::on_mongo(fault_settings(&main, &masteradmin)).await;
+        let (user, master) = (
+            service.token(CallerRole::User),
+            service.token(CallerRole::MasterAdmin),
+        );
 
-        let (list, elapsed) = service.get("/branches", &user).await;
+        let (list, elapsed) = timed(service.get("/branches", &user)).await;
         list.unavailable(Role::Main);
         assert_in_time("GET /branches, main stalled", elapsed);
-        let (create, elapsed) = service.post("/branches", &user, new_branch("Lyon")).await;
+        let (create, elapsed) = timed(service.post("/branches", &user, new_branch("Lyon"))).await;
         create.unavailable(Role::Main);
         assert_in_time("POST /branches, main stalled", elapsed);
-        let (dashboard, elapsed) = service.get("/dashboard", &master).await;
+        let (dashboard, elapsed) = timed(service.get("/dashboard", &master)).await;
         dashboard.unavailable(Role::Main);
         assert_in_time("GET /dashboard, main stalled", elapsed);
 
-        let (admins, elapsed) = service.get("/admins", &master).await;
-        assert_eq!(admins.data(StatusCode::OK), &json!([]));
+        let (admins, elapsed) = timed(service.get("/admins", &master)).await;
+        assert_eq!(admins.data(StatusCode::OK), json!([]));
         eprintln!("GET /admins with main stalled: {elapsed:?}");
 
-        let (health, elapsed) = service.health().await;
+        let (health, elapsed) = timed(service.health()).await;
         let data = health.data(StatusCode::SERVICE_UNAVAILABLE);
         let stalled = &data["roles"]["main"];
         assert_ne!(stalled["state"], "connected", "{data}");
@@ -826,7 +647,7 @@ async fn a_main_server_that_accepts_connections_and_never_answers_makes_main_rou
         assert_eq!(data["roles"]["masteradmin"]["state"], "connected", "{data}");
         assert_in_time("GET /health, main stalled", elapsed);
 
-        service.shutdown().await;
+        service.finish().await;
     })
     .await;
 }
@@ -917,9 +738,15 @@ async fn a_server_that_hangs_mid_operation_is_cut_off_by_the_request_timeout_and
         let main = uri_with_database(&proxied, &database);
         let masteradmin = uri_with_database(&proxied, &unique_database_name("faults_hang_ma"));
         let settings = fault_settings(&main, &masteradmin).with_max_pool_size(POOL);
-        let service = Arc::new(Service::build_with(settings, request_timeout).await);
-        let user = service.user.clone();
-        let (created, _) = service.post("/branches", &user, new_branch("Lyon")).await;
+        let service = Arc::new(
+            TestService::start(AppConfig {
+                request_timeout,
+                ..TestService::config(settings)
+            })
+            .await,
+        );
+        let user = service.token(CallerRole::User);
+        let created = service.post("/branches", &user, new_branch("Lyon")).await;
         created.data(StatusCode::CREATED);
 
         // The driver has no socket timeout for operations: only the request deadline ends them.
@@ -927,7 +754,7 @@ async fn a_server_that_hangs_mid_operation_is_cut_off_by_the_request_timeout_and
         let hung: Vec<_> = (0..HUNG)
             .map(|_| {
                 let (service, user) = (Arc::clone(&service), user.clone());
-                tokio::spawn(async move { service.get("/branches", &user).await })
+                tokio::spawn(async move { timed(service.get("/branches", &user)).await })
             })
             .collect();
         let mut slowest = Duration::ZERO;
@@ -953,7 +780,7 @@ async fn a_server_that_hangs_mid_operation_is_cut_off_by_the_request_timeout_and
         );
 
         proxy.thaw();
-        let recovery = service.wait_until_ok("/branches", &user).await;
+        let recovery = wait_until_ok(&service, "/branches", &user).await;
         // Were the connections of the cut-off operations still checked out, these would queue
         // behind them and time out.
         let after: Vec<_> = (0..AFTER)
@@ -963,7 +790,7 @@ async fn a_server_that_hangs_mid_operation_is_cut_off_by_the_request_timeout_and
             })
             .collect();
         for request in after {
-            let (reply, _) = request.await.expect("a request ran to its end");
+            let reply = request.await.expect("a request ran to its end");
             assert_eq!(reply.data(StatusCode::OK)[0]["name"], "Lyon");
         }
         let pool = service.manager().pool_stats(Role::Main);
@@ -978,7 +805,7 @@ async fn a_server_that_hangs_mid_operation_is_cut_off_by_the_request_timeout_and
 
         let service = Arc::into_inner(service).expect("every request has ended");
         let manager = service.manager().clone();
-        service.shutdown().await;
+        service.finish().await;
         assert_pool_drained(&manager).await;
         drop(proxy);
     })
