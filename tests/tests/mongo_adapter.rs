@@ -13,22 +13,19 @@ use std::time::{Duration, Instant};
 use adapters_mongo::{ConfigError, ConnectionManager, MongoEntity, MongoRepository, MongoSettings};
 use domain::{
     Admin, AdminPatch, Branch, BranchName, BranchPatch, Customer, Email, EntityKind, FullName, Id,
-    LineItem, Location, Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Quantity, Sku,
-    UnitPrice, Username, Version,
+    Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Username, Version,
 };
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use ports::{
     Conflict, ConnectionMonitor, ConnectionState, Page, Repository, RepositoryError, Role,
 };
-use tests::contract::{RolePair, Stores};
+use tests::contract::{branch, line, RolePair, Stores};
 use tests::server::{
     known_server_gap, stalled_listener, test_server_uri, unique_database_name, uri_with_database,
     SpawnedServer,
 };
-
-/// Tests fail fast rather than wait the driver's default 30 s when the server is gone.
-const SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
+use tests::service::{all_documents, FreshDatabases, SELECTION_TIMEOUT};
 
 /// A URI of the test server with a database no other test uses.
 fn fresh_uri(prefix: &str) -> String {
@@ -37,12 +34,7 @@ fn fresh_uri(prefix: &str) -> String {
 
 /// A manager whose roles use two distinct fresh databases on the test server.
 fn two_database_manager(prefix: &str) -> ConnectionManager {
-    let settings = MongoSettings::new(fresh_uri(&format!("{prefix}_main")))
-        .unwrap()
-        .with_masteradmin_uri(fresh_uri(&format!("{prefix}_admin")))
-        .unwrap()
-        .with_server_selection_timeout(SELECTION_TIMEOUT);
-    ConnectionManager::new(settings)
+    ConnectionManager::new(FreshDatabases::new(prefix).settings())
 }
 
 fn stores(manager: &ConnectionManager, role: Role) -> Stores {
@@ -69,21 +61,6 @@ tests::contract_suite!(fresh_stores);
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures and raw access
-
-fn branch(name: &str) -> Branch {
-    Branch::new(
-        BranchName::parse(name).unwrap(),
-        Location::parse("12 rue de la Forge").unwrap(),
-    )
-}
-
-fn line(sku: &str, quantity: i64, price: f64) -> LineItem {
-    LineItem::new(
-        Sku::parse(sku).unwrap(),
-        Quantity::parse(quantity).unwrap(),
-        UnitPrice::parse(price).unwrap(),
-    )
-}
 
 fn repository<T: MongoEntity>(manager: &ConnectionManager, role: Role) -> MongoRepository<T> {
     MongoRepository::new(manager.role(role))
@@ -180,8 +157,7 @@ async fn uris_that_differ_only_in_the_database_share_one_client_each_bound_to_it
     assert_eq!(main_db.name(), manager.database_name(Role::Main));
     assert_eq!(admin_db.name(), manager.database_name(Role::MasterAdmin));
     let names = |db: mongodb::Database| async move {
-        let branches = db.collection::<Document>("branches");
-        let documents = all_documents(branches.find(doc! {}).await.unwrap()).await;
+        let documents = all_documents(&db.collection("branches")).await;
         documents
             .iter()
             .map(|d| d.get_str("name").unwrap().to_owned())
@@ -408,15 +384,7 @@ async fn monitoring_events_mark_the_role_connected_without_any_operation_succeed
     // Creating the client (no operation) starts the driver's monitor; its events must move the
     // state on their own.
     manager.role(Role::Main).database().await.unwrap();
-    let deadline = Instant::now() + SELECTION_TIMEOUT;
-    while manager.state(Role::Main) != ConnectionState::Connected {
-        assert!(
-            Instant::now() < deadline,
-            "state stuck at {}",
-            manager.state(Role::Main)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_state(&manager, ConnectionState::Connected, SELECTION_TIMEOUT).await;
 }
 
 #[tokio::test]
@@ -1008,15 +976,6 @@ async fn a_burst_of_reads_by_id_is_served_by_one_pool() {
         200.0 / elapsed.as_secs_f64()
     );
     assert_eq!(manager.client_count(), 1);
-}
-
-/// Drains a cursor of documents.
-async fn all_documents(mut cursor: mongodb::Cursor<Document>) -> Vec<Document> {
-    let mut documents = Vec::new();
-    while cursor.advance().await.unwrap() {
-        documents.push(cursor.deserialize_current().unwrap());
-    }
-    documents
 }
 
 /// Drains a cursor of index descriptions.

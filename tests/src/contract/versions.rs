@@ -1,10 +1,24 @@
 //! Updates: whole-record saves guarded by the version.
 
-use domain::{OrderPatch, OrderStatus, Version};
+use domain::{Order, OrderPatch, OrderStatus, Record, Version};
 use ports::{Conflict, RepositoryError};
 
 use super::fixtures::{branch, customer, line, order};
-use super::RolePair;
+use super::{RolePair, Stores};
+
+/// A pending order of a new customer of a new branch, created through `main`.
+async fn placed_order(main: &Stores) -> Record<Order> {
+    let site = main.branches.create(branch("Lyon")).await.expect("create");
+    let buyer = main
+        .customers
+        .create(customer(site.id(), "Acme"))
+        .await
+        .expect("create");
+    main.orders
+        .create(order(site.id(), buyer.id()))
+        .await
+        .expect("create")
+}
 
 /// An update stores the patched entity with the next version and a later `updatedAt`, and
 /// keeps the id and `createdAt`.
@@ -12,17 +26,7 @@ pub async fn an_update_is_saved_with_the_next_version_and_keeps_the_creation_tim
     stores: RolePair,
 ) {
     let main = &stores.main;
-    let site = main.branches.create(branch("Lyon")).await.expect("create");
-    let buyer = main
-        .customers
-        .create(customer(site.id(), "Acme"))
-        .await
-        .expect("create");
-    let placed = main
-        .orders
-        .create(order(site.id(), buyer.id()))
-        .await
-        .expect("create");
+    let placed = placed_order(main).await;
     assert_eq!(placed.version(), Version::INITIAL);
 
     let patch = OrderPatch {
@@ -52,17 +56,7 @@ pub async fn an_update_is_saved_with_the_next_version_and_keeps_the_creation_tim
 /// record changed, and the stored record is the first writer's.
 pub async fn a_second_update_from_the_same_read_is_a_stale_version_conflict(stores: RolePair) {
     let main = &stores.main;
-    let site = main.branches.create(branch("Lyon")).await.expect("create");
-    let buyer = main
-        .customers
-        .create(customer(site.id(), "Acme"))
-        .await
-        .expect("create");
-    let read = main
-        .orders
-        .create(order(site.id(), buyer.id()))
-        .await
-        .expect("create");
+    let read = placed_order(main).await;
 
     let status = |s| OrderPatch {
         items: None,
