@@ -30,8 +30,7 @@ use app::backend::Application;
 use app::config::{AppConfig, Cli};
 use app::http::error::ApiError;
 use app::http::BODY_LIMIT_BYTES;
-use axum::body::Body;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::{Method, Request, StatusCode};
 use clap::Parser;
 use domain::{Branch, EntityKind};
@@ -49,8 +48,8 @@ use tests::server::{
     free_port, known_server_gap, test_server_uri, unique_database_name, uri_with_database,
 };
 use tests::service::{
-    changes, foreign_token, request, same_snapshot, shorten, TestService, PASSWORD, SECRET,
-    SELECTION_TIMEOUT,
+    changes, foreign_token, request, same_snapshot, shorten, with_json_body, TestService, PASSWORD,
+    SECRET, SELECTION_TIMEOUT,
 };
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -418,14 +417,8 @@ fn no_forged_foreign_or_lesser_credential_reads_or_writes_the_masteradmin_databa
     let send = |forged: Forged, method: &Method, target: &str, body: Option<&Value>| {
         let mut request = Request::builder().method(method.clone()).uri(target);
         request = forged.apply(request, &keys, &master_id);
-        let body = match body {
-            Some(value) => {
-                request = request.header(CONTENT_TYPE, "application/json");
-                Body::from(value.to_string())
-            }
-            None => Body::empty(),
-        };
-        harness.call(request.body(body).unwrap()).unwrap()
+        let body = body.map(Value::to_string);
+        harness.call(with_json_body(request, body)).unwrap()
     };
 
     // Business routes create the main client first, so that a second client can only be
@@ -646,16 +639,8 @@ async fn failing_requests(service: &TestService, master_id: &str) -> Vec<String>
         if !authorization.is_empty() {
             request = request.header(AUTHORIZATION, authorization);
         }
-        let body = match body {
-            Some(text) => {
-                request = request.header(CONTENT_TYPE, "application/json");
-                Body::from(text)
-            }
-            None => Body::empty(),
-        };
-        let reply = answer(service.router(), request.body(body).unwrap())
-            .await
-            .unwrap();
+        let request = with_json_body(request, body);
+        let reply = answer(service.router(), request).await.unwrap();
         reply
             .check_shape(&method)
             .unwrap_or_else(|why| panic!("{method} {target}: {why}"));

@@ -13,7 +13,7 @@ use adapters_mongo::MongoSettings;
 use app::auth::CallerRole;
 use app::config::AppConfig;
 use axum::body::Body;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::{Method, Request, StatusCode};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::Bson;
@@ -22,7 +22,8 @@ use tests::server::{
     free_port, stalled_listener, test_server_uri, unique_database_name, uri_with_database,
 };
 use tests::service::{
-    count, expired_token, foreign_token, stored, TestService, PASSWORD, SELECTION_TIMEOUT,
+    count, expired_token, foreign_token, stored, with_json_body, TestService, PASSWORD,
+    SELECTION_TIMEOUT,
 };
 
 /// For a role whose server is down: how long an operation waits before answering 503.
@@ -531,14 +532,7 @@ async fn a_forged_role_header_does_not_open_the_masteradmin_database() {
         if let Some(token) = token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
-        let body = match body {
-            Some(value) => {
-                request = request.header(CONTENT_TYPE, "application/json");
-                Body::from(value.to_string())
-            }
-            None => Body::empty(),
-        };
-        request.body(body).expect("a valid request")
+        with_json_body(request, body.map(|value| value.to_string()))
     };
 
     app.call(forged(Method::GET, Some(&user), None))

@@ -54,9 +54,16 @@ impl Forged {
         master_id: &str,
     ) -> axum::http::request::Builder {
         let bearer = |token: String| format!("Bearer {token}");
-        let master_claims =
-            |exp: u64| json!({ "sub": master_id, "role": "master_admin", "exp": exp }).to_string();
-        let later = seconds_since_epoch() + 3600;
+        // A master admin's claims, valid for an hour, under `header` and with no signature.
+        let unsigned = |header: &[u8]| {
+            let exp = seconds_since_epoch() + 3600;
+            let claims = json!({ "sub": master_id, "role": "master_admin", "exp": exp });
+            format!(
+                "{}.{}.",
+                base64url(header),
+                base64url(claims.to_string().as_bytes())
+            )
+        };
         match self {
             Forged::User => request.header(
                 AUTHORIZATION,
@@ -79,22 +86,14 @@ impl Forged {
                 AUTHORIZATION,
                 bearer(foreign_token(master_id, CallerRole::MasterAdmin)),
             ),
-            Forged::NoneAlgorithm => {
-                let token = format!(
-                    "{}.{}.",
-                    base64url(br#"{"alg":"none","typ":"JWT"}"#),
-                    base64url(master_claims(later).as_bytes())
-                );
-                request.header(AUTHORIZATION, bearer(token))
-            }
-            Forged::EmptySignature => {
-                let token = format!(
-                    "{}.{}.",
-                    base64url(br#"{"alg":"HS256","typ":"JWT"}"#),
-                    base64url(master_claims(later).as_bytes())
-                );
-                request.header(AUTHORIZATION, bearer(token))
-            }
+            Forged::NoneAlgorithm => request.header(
+                AUTHORIZATION,
+                bearer(unsigned(br#"{"alg":"none","typ":"JWT"}"#)),
+            ),
+            Forged::EmptySignature => request.header(
+                AUTHORIZATION,
+                bearer(unsigned(br#"{"alg":"HS256","typ":"JWT"}"#)),
+            ),
         }
     }
 }

@@ -36,7 +36,7 @@ use app::config::{AppConfig, BackendConfig};
 use app::registry::Bindings;
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{request, Method, Request, StatusCode};
 use axum::Router;
 use mongodb::{Client, Database};
 use secrecy::SecretString;
@@ -342,14 +342,25 @@ pub fn request(
     if let Some(token) = token {
         request = request.header(AUTHORIZATION, format!("Bearer {token}"));
     }
+    with_json_body(request, body)
+}
+
+/// The request of `builder` (other headers, a forged credential…) with a JSON `body` sent as
+/// it is, if any.
+///
+/// # Panics
+///
+/// When `builder` holds an invalid part.
+pub fn with_json_body(builder: request::Builder, body: Option<String>) -> Request<Body> {
+    let mut builder = builder;
     let body = match body {
         Some(text) => {
-            request = request.header(CONTENT_TYPE, "application/json");
+            builder = builder.header(CONTENT_TYPE, "application/json");
             Body::from(text)
         }
         None => Body::empty(),
     };
-    request.body(body).expect("a valid request")
+    builder.body(body).expect("a valid request")
 }
 
 /// A master admin token for `subject`, signed with the service's [`SECRET`], that expired an
