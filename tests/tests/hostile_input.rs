@@ -15,6 +15,9 @@
 //! Then: role isolation with forged and foreign credentials (checked on the server, and by the
 //! service's own client count: the `masteradmin` client is never even created), and secrets in
 //! logs, bodies and `Debug` output (logs captured by a `tracing` subscriber of the test's own).
+//!
+//! The harness, the generators and the invariants live in `tests::hostile`; this file holds
+//! the properties and what only one of them needs.
 // A failed unwrap in a test is the assertion failing, with its value shown.
 #![allow(clippy::unwrap_used)]
 

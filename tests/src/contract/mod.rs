@@ -1,7 +1,8 @@
 //! The repository contract of `ports::Repository`, written once and run against every backend.
 //!
-//! Each check is a plain `async fn` over a fresh [`RolePair`]; [`contract_suite!`] turns the
-//! whole list into one `#[tokio::test]` per check for a backend:
+//! Each check is a plain `async fn` over a fresh [`RolePair`];
+//! [`contract_suite!`](crate::contract_suite) turns the whole list into one `#[tokio::test]`
+//! per check for a backend:
 //!
 //! ```ignore
 //! async fn fresh_stores() -> tests::contract::RolePair { /* two empty stores */ }

@@ -45,8 +45,8 @@ use tower::ServiceExt;
 
 pub use reply::Reply;
 pub use stored::{
-    all_documents, changes, count, drain, raw_client, same_snapshot, snapshot, stored,
-    FreshDatabases, Snapshot,
+    all_documents, changes, count, raw_client, same_snapshot, snapshot, stored, FreshDatabases,
+    Snapshot,
 };
 
 use crate::server::test_server_uri;

@@ -8,7 +8,7 @@ use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
 use mongodb::options::ClientOptions;
-use mongodb::{Client, Collection, Cursor, Database};
+use mongodb::{Client, Collection, Database};
 use ports::Role;
 
 use super::{shorten, SELECTION_TIMEOUT};
@@ -92,12 +92,7 @@ pub async fn count(database: &Database, collection: &str) -> u64 {
 
 /// Every document of `collection`, in the order the server returns them.
 pub async fn all_documents(collection: &Collection<Document>) -> Vec<Document> {
-    let cursor = collection.find(doc! {}).await.expect("a raw find");
-    drain(cursor).await
-}
-
-/// Every document left in `cursor`.
-pub async fn drain(mut cursor: Cursor<Document>) -> Vec<Document> {
+    let mut cursor = collection.find(doc! {}).await.expect("a raw find");
     let mut documents = Vec::new();
     while cursor.advance().await.expect("a raw read") {
         documents.push(cursor.deserialize_current().expect("a stored document"));
