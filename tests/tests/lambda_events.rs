@@ -1,6 +1,7 @@
 //! The Lambda front door: API Gateway events, REST API (payload 1.0) and HTTP API (payload
 //! 2.0), parsed by `lambda_http` as the runtime parses them and served by
-//! `app::lambda::lambda_router`, on the in-memory backend.
+//! `app::lambda::lambda_router`: on the in-memory backend, and on the test server to show that
+//! invocations reuse one database client.
 //!
 //! Behind an authorizer the caller is who the authorizer says, with no `Authorization`
 //! header; without one, the bearer token is checked as over HTTP.
@@ -341,4 +342,36 @@ async fn a_rest_api_event_from_a_named_stage_reaches_the_route() {
 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["totalBranches"], 0, "{body}");
+}
+
+#[tokio::test]
+async fn every_invocation_of_an_execution_environment_reuses_its_one_database_client() {
+    let service = TestService::on_fresh_databases("lambda_reuse").await;
+    // As `app::lambda::run` does: the application and its router are built once, before the
+    // first event, and serve every invocation that execution environment receives.
+    let router = lambda_router(service.application());
+    assert_eq!(
+        service.manager().client_count(),
+        0,
+        "nothing connects before the first event"
+    );
+    for invocation in 0..5 {
+        let authorizer = lambda_authorizer("0123456789abcdef01234567", "master_admin");
+        let event = rest_api_event("GET", "/dashboard", Some(authorizer), json!({}));
+        let request = lambda_http::request::from_str(&event).expect("a valid API Gateway event");
+        let response = router.clone().oneshot(request).await.expect("infallible");
+        let reply = Reply::read(response).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "invocation {invocation}: {:?}",
+            reply.body
+        );
+    }
+    assert_eq!(
+        service.manager().client_count(),
+        1,
+        "both roles, five invocations, one client"
+    );
+    service.finish().await;
 }
