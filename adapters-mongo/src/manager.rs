@@ -206,7 +206,10 @@ impl Inner {
             slot.state.closing();
         }
         for slot in &self.slots {
-            if let Some(client) = slot.client.get() {
+            // Waits for a client still being created (a `+srv` lookup may be under way) and
+            // never starts a new one, so no client outlives the shutdown unclosed.
+            let created = slot.client.get_or_try_init(|| async { Err(()) }).await;
+            if let Ok(client) = created {
                 let graceful = tokio::time::timeout(SHUTDOWN_GRACE, client.clone().shutdown());
                 if graceful.await.is_err() {
                     tracing::warn!(

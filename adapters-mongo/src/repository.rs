@@ -14,9 +14,13 @@ use ports::{Conflict, Page, Repository, RepositoryError};
 use tokio::sync::OnceCell;
 
 use crate::documents::{
-    from_document, object_id, to_document, versioned_filter, with_foreign_fields, MongoEntity,
+    from_document, object_id, saved_since, to_document, unchanged_since_read, versioned_filter,
+    with_foreign_fields, MongoEntity,
 };
 use crate::manager::RoleConnection;
+
+/// How a duplicate on a unique index other than the kind's own is named.
+const OTHER_UNIQUE_KEY: &str = "unique key";
 
 /// The repository of `T` in the database of a [`RoleConnection`]'s role, in the collection
 /// [`MongoEntity::COLLECTION`].
@@ -94,8 +98,18 @@ impl<T: MongoEntity> MongoRepository<T> {
         }
     }
 
+    fn stale(id: Id<T>) -> RepositoryError {
+        Conflict::StaleVersion {
+            kind: T::KIND,
+            id: id.to_string(),
+        }
+        .into()
+    }
+
+    /// What a duplicate key on a write is reported as: the kind's unique field, or, for a
+    /// unique index this crate did not create (Mongoose schemas may add some), a generic key.
     fn unique() -> Option<(EntityKind, &'static str)> {
-        T::UNIQUE_FIELD.map(|field| (T::KIND, field))
+        Some((T::KIND, T::UNIQUE_FIELD.unwrap_or(OTHER_UNIQUE_KEY)))
     }
 
     /// Maps a driver error and logs what is not the caller's doing.
@@ -130,11 +144,7 @@ impl<T: MongoEntity> MongoRepository<T> {
             .await
             .map(|found| found.is_some());
         match exists {
-            Ok(true) => Conflict::StaleVersion {
-                kind: T::KIND,
-                id: id.to_string(),
-            }
-            .into(),
+            Ok(true) => Self::stale(id),
             Ok(false) => Self::not_found(id),
             Err(err) => self.fail(&err, None),
         }
@@ -193,17 +203,21 @@ impl<T: MongoEntity> Repository<T> for MongoRepository<T> {
     async fn update(&self, record: Record<T>) -> Result<Record<T>, RepositoryError> {
         self.ensure_indexes().await?;
         let collection = self.collection().await?;
-        let (id, expected) = (record.id(), record.version());
-        let filter = versioned_filter(id, expected);
-        // Read the stored document first, to carry over the fields this crate does not own
-        // (see `with_foreign_fields`); the replace below is still guarded by the version.
+        let id = record.id();
+        // Read the stored document first: to carry over the fields this crate does not own
+        // (see `with_foreign_fields`), and to see writes that moved `updatedAt` but not `__v`.
         let stored = collection
-            .find_one(filter.clone())
+            .find_one(versioned_filter(id, record.version()))
             .await
             .map_err(|err| self.fail(&err, None))?;
         let Some(stored) = self.answered(stored) else {
             return Err(self.missing_or_stale(&collection, id).await);
         };
+        if saved_since(&stored, &record) {
+            return Err(Self::stale(id));
+        }
+        let mut filter = versioned_filter(id, record.version());
+        filter.extend(unchanged_since_read(&stored));
         let saved = record.saved();
         let document = with_foreign_fields::<T>(stored, to_document(&saved));
         let result = collection

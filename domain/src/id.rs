@@ -61,7 +61,8 @@ impl<T> Id<T> {
         let invalid = || IdError {
             shown: text.chars().take(32).collect(),
         };
-        if text.len() != 24 || !text.is_ascii() {
+        // Checked byte by byte: `from_str_radix` alone would also take a sign (`+0`).
+        if text.len() != 24 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid());
         }
         let mut bytes = [0u8; 12];

@@ -1,6 +1,7 @@
 use std::fmt;
+use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::branch::Branch;
 use crate::entity::{Entity, EntityKind};
@@ -31,7 +32,7 @@ fn serial_shape(text: String) -> Result<String, Problem> {
 }
 
 /// What a machine is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MachineStatus {
     /// Ready, not producing.
@@ -45,6 +46,14 @@ pub enum MachineStatus {
 }
 
 impl MachineStatus {
+    /// Every status.
+    pub const ALL: [MachineStatus; 4] = [
+        MachineStatus::Idle,
+        MachineStatus::Running,
+        MachineStatus::Maintenance,
+        MachineStatus::Offline,
+    ];
+
     /// The name used by the API and the storage.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -53,6 +62,20 @@ impl MachineStatus {
             MachineStatus::Maintenance => "maintenance",
             MachineStatus::Offline => "offline",
         }
+    }
+}
+
+impl FromStr for MachineStatus {
+    type Err = ValidationError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or(ValidationError::new(
+                "status",
+                Problem::Malformed("one of idle, running, maintenance, offline"),
+            ))
     }
 }
 

@@ -1,6 +1,8 @@
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+use serde::Serialize;
 
 use crate::branch::Branch;
 use crate::customer::Customer;
@@ -109,7 +111,7 @@ impl LineItem {
 }
 
 /// Where an order is in production.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Received; items may still change.
@@ -123,6 +125,14 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every status, in production order.
+    pub const ALL: [OrderStatus; 4] = [
+        OrderStatus::Pending,
+        OrderStatus::InProduction,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+    ];
+
     /// The name used by the API and the storage.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -136,6 +146,33 @@ impl OrderStatus {
     /// Completed and cancelled orders do not change any more.
     pub const fn is_final(self) -> bool {
         matches!(self, OrderStatus::Completed | OrderStatus::Cancelled)
+    }
+
+    /// Whether an order may go from `self` to `next`: only forward (pending, in production,
+    /// completed) or to cancelled, never back, never out of a final status.
+    pub const fn may_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (Pending, _)
+                | (InProduction, InProduction | Completed | Cancelled)
+                | (Completed, Completed)
+                | (Cancelled, Cancelled)
+        )
+    }
+}
+
+impl FromStr for OrderStatus {
+    type Err = ValidationError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or(ValidationError::new(
+                "status",
+                Problem::Malformed("one of pending, in_production, completed, cancelled"),
+            ))
     }
 }
 
@@ -235,8 +272,11 @@ impl Entity for Order {
     }
 
     fn apply(&self, patch: OrderPatch) -> Result<Self, ValidationError> {
-        if self.status.is_final() && patch.status.is_some_and(|s| s != self.status) {
-            let why = "cannot change once the order is completed or cancelled";
+        if patch
+            .status
+            .is_some_and(|next| !self.status.may_become(next))
+        {
+            let why = "can only move forward (pending, in_production, completed) or to cancelled";
             return Err(ValidationError::new("status", Problem::NotAllowed(why)));
         }
         if patch.items.is_some() && self.status != OrderStatus::Pending {
@@ -323,6 +363,37 @@ mod tests {
         };
         let err = order(vec![item(1, 1.0)], OrderStatus::InProduction).apply(patch);
         assert_eq!(err.unwrap_err().field(), "items");
+    }
+
+    #[test]
+    fn an_order_in_production_cannot_go_back_to_pending_to_reopen_its_items() {
+        let patch = OrderPatch {
+            items: None,
+            status: Some(OrderStatus::Pending),
+        };
+        let err = order(vec![item(1, 1.0)], OrderStatus::InProduction).apply(patch);
+        assert_eq!(err.unwrap_err().field(), "status");
+    }
+
+    #[test]
+    fn statuses_move_forward_or_to_cancelled_and_stay_put_once_final() {
+        use OrderStatus::*;
+        assert!(Pending.may_become(InProduction) && Pending.may_become(Cancelled));
+        assert!(InProduction.may_become(Completed) && InProduction.may_become(InProduction));
+        assert!(!InProduction.may_become(Pending));
+        assert!(!Completed.may_become(Cancelled) && !Cancelled.may_become(Pending));
+        assert!(Completed.may_become(Completed));
+    }
+
+    #[test]
+    fn every_status_is_parsed_back_from_its_name_and_others_are_rejected() {
+        for status in OrderStatus::ALL {
+            assert_eq!(status.as_str().parse::<OrderStatus>().unwrap(), status);
+        }
+        assert_eq!(
+            "shipped".parse::<OrderStatus>().unwrap_err().field(),
+            "status"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use adapters_mongo::{ConfigError, ConnectionManager, MongoEntity, MongoRepository, MongoSettings};
 use domain::{
     Admin, AdminPatch, Branch, BranchName, BranchPatch, Customer, Email, EntityKind, FullName, Id,
-    Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Username, Version,
+    Location, Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Username, Version,
 };
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
@@ -678,6 +678,119 @@ async fn updating_a_mongoose_admin_keeps_the_fields_the_domain_does_not_model() 
         !stored.contains_key("branchId"),
         "a removed branch limit is removed"
     );
+}
+
+#[tokio::test]
+async fn saving_a_mongoose_order_keeps_its_item_ids_and_the_item_fields_the_domain_does_not_model()
+{
+    let manager = two_database_manager("mongoose_items");
+    let (id, item_id) = (ObjectId::new(), ObjectId::new());
+    raw(&manager, Role::Main, "orders")
+        .await
+        .insert_one(doc! {
+            "_id": id, "branchId": ObjectId::new(), "customerId": ObjectId::new(),
+            "items": [{ "_id": item_id, "sku": "A", "quantity": 1, "unitPrice": 2.0,
+                        "description": "left-hand bracket", "discount": 0.1 }],
+            "status": "pending", "total": 2.0, "notes": "rush",
+            "createdAt": DateTime::now(), "updatedAt": DateTime::now(), "__v": 0,
+        })
+        .await
+        .unwrap();
+    let orders = repository::<Order>(&manager, Role::Main);
+    let read = orders.get(Id::from_bytes(id.bytes())).await.unwrap();
+    let patch = OrderPatch {
+        items: Some(vec![line("A", 3, 2.0), line("B", 1, 5.0)]),
+        status: None,
+    };
+    orders.update(read.apply(patch).unwrap()).await.unwrap();
+
+    let stored = raw_by_id(&manager, Role::Main, "orders", id).await;
+    let items = stored.get_array("items").unwrap();
+    let first = items[0].as_document().unwrap();
+    assert_eq!(
+        first.get_object_id("_id").unwrap(),
+        item_id,
+        "same sku, same item id"
+    );
+    assert_eq!(first.get_str("description").unwrap(), "left-hand bracket");
+    assert_eq!(
+        first.get("quantity"),
+        Some(&Bson::Int32(3)),
+        "the change is saved"
+    );
+    let second = items[1].as_document().unwrap();
+    assert!(
+        second.get_object_id("_id").is_ok(),
+        "a new item gets an id of its own"
+    );
+    assert_eq!(stored.get_str("notes").unwrap(), "rush");
+}
+
+#[tokio::test]
+async fn a_mongoose_write_that_moves_updated_at_but_not_the_version_is_not_overwritten() {
+    let manager = two_database_manager("mongoose_timestamps");
+    let branches = repository::<Branch>(&manager, Role::Main);
+    let read = branches.create(branch("Lyon")).await.unwrap();
+    // What Mongoose's `findByIdAndUpdate` does with `timestamps: true`: `$set` the change and
+    // `updatedAt`, leave `__v` alone.
+    raw(&manager, Role::Main, "branches")
+        .await
+        .update_one(
+            doc! { "_id": oid(read.id()) },
+            doc! { "$set": { "name": "Lyon-Nord", "updatedAt": DateTime::from_millis(read.updated_at().millis() + 1000) } },
+        )
+        .await
+        .unwrap();
+    let patch = BranchPatch {
+        name: None,
+        location: Some(Location::parse("Quai Nord").unwrap()),
+    };
+    let result = branches.update(read.clone().apply(patch).unwrap()).await;
+    assert!(
+        matches!(
+            result,
+            Err(RepositoryError::Conflict(Conflict::StaleVersion { .. }))
+        ),
+        "expected StaleVersion, got {result:?}"
+    );
+    let stored = raw_by_id(&manager, Role::Main, "branches", oid(read.id())).await;
+    assert_eq!(
+        stored.get_str("name").unwrap(),
+        "Lyon-Nord",
+        "the other writer's change stays"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_on_a_unique_index_a_mongoose_schema_added_is_a_conflict_not_a_fault() {
+    let manager = two_database_manager("mongoose_index");
+    let index = mongodb::IndexModel::builder()
+        .keys(doc! { "email": 1 })
+        .options(
+            mongodb::options::IndexOptions::builder()
+                .unique(true)
+                .build(),
+        )
+        .build();
+    raw(&manager, Role::Main, "customers")
+        .await
+        .create_index(index)
+        .await
+        .unwrap();
+    let customers = repository::<Customer>(&manager, Role::Main);
+    let site = Id::generate();
+    customers
+        .create(tests::contract::customer(site, "Acme"))
+        .await
+        .unwrap();
+    let result = customers
+        .create(tests::contract::customer(site, "Acme Two"))
+        .await;
+    let expected = Conflict::Duplicate {
+        kind: EntityKind::Customer,
+        key: "unique key",
+    };
+    assert_eq!(result.unwrap_err(), RepositoryError::Conflict(expected));
 }
 
 #[tokio::test]

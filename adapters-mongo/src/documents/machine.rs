@@ -26,17 +26,5 @@ impl MongoEntity for Machine {
 }
 
 fn status(text: &str) -> Result<MachineStatus, DocumentError> {
-    [
-        MachineStatus::Idle,
-        MachineStatus::Running,
-        MachineStatus::Maintenance,
-        MachineStatus::Offline,
-    ]
-    .into_iter()
-    .find(|status| status.as_str() == text)
-    .ok_or_else(|| DocumentError::WrongType {
-        field: "status".into(),
-        expected: "one of idle, running, maintenance, offline",
-        found: text.chars().take(32).collect(),
-    })
+    Ok(text.parse::<MachineStatus>()?)
 }

@@ -39,6 +39,11 @@ pub trait MongoEntity: Entity {
     /// Appends the entity's fields to `document`, in the order Mongoose's schema writes them.
     fn write_fields(&self, document: &mut Document);
 
+    /// Copies into `written` what `stored` holds inside the entity's own fields that the
+    /// domain does not model, such as the `_id` Mongoose gives each order item. Nothing by
+    /// default.
+    fn carry_over_nested(_stored: &Document, _written: &mut Document) {}
+
     /// The entity stored in `document`, through the domain's validated constructors.
     ///
     /// # Errors
@@ -91,6 +96,7 @@ pub(crate) fn with_foreign_fields<T: MongoEntity>(
     mut written: Document,
 ) -> Document {
     const RECORD_FIELDS: [&str; 4] = ["_id", "createdAt", "updatedAt", "__v"];
+    T::carry_over_nested(&stored, &mut written);
     for (field, value) in stored {
         let owned = T::FIELDS.contains(&field.as_str()) || RECORD_FIELDS.contains(&field.as_str());
         if !owned && !written.contains_key(&field) {
@@ -136,6 +142,26 @@ fn read_record<T: MongoEntity>(document: &Document) -> Result<Record<T>, Documen
         })?),
     };
     Ok(Record::restore(id, entity, created_at, updated_at, version))
+}
+
+/// The condition on `updatedAt` that holds only while the stored document is still the one
+/// read: Mongoose's `timestamps` move `updatedAt` on every write, `__v` only on some, so a
+/// write by the Node.js services between our read and our replace is caught too.
+pub(crate) fn unchanged_since_read(stored: &Document) -> Document {
+    match stored.get("updatedAt") {
+        Some(value) => doc! { "updatedAt": value.clone() },
+        None => doc! { "updatedAt": { "$exists": false } },
+    }
+}
+
+/// Whether `stored` was saved after `record` was read: its `updatedAt` is no longer the date
+/// read (a document without one cannot tell, and relies on `__v` alone).
+pub(crate) fn saved_since<T: Entity>(stored: &Document, record: &Record<T>) -> bool {
+    match stored.get("updatedAt") {
+        None => false,
+        Some(Bson::DateTime(at)) => at.timestamp_millis() != record.updated_at().millis(),
+        Some(_) => true,
+    }
 }
 
 /// The filter that matches the stored record `id` only while it still has `version`. A

@@ -10,8 +10,9 @@ impl MongoEntity for Order {
     const FIELDS: &'static [&'static str] = &["branchId", "customerId", "items", "status", "total"];
 
     /// Items are sub-documents `{_id, sku, quantity, unitPrice}`, with an `_id` each as
-    /// Mongoose gives array sub-documents; the domain does not keep item ids, so they are new
-    /// on every save. `total` is stored for readers that expect it, and recomputed on read.
+    /// Mongoose gives array sub-documents. The domain does not keep item ids: a new item gets a
+    /// new one, and an update keeps the stored item's (see `carry_over_nested`). `total` is
+    /// stored for readers that expect it, and recomputed on read.
     fn write_fields(&self, document: &mut Document) {
         let items: Vec<Bson> = self
             .items()
@@ -30,6 +31,29 @@ impl MongoEntity for Order {
         document.insert("items", items);
         document.insert("status", self.status().as_str());
         document.insert("total", self.total());
+    }
+
+    /// An item saved at the index of a stored item with the same `sku` keeps that item's `_id`
+    /// and the fields the domain does not model (a description, a discount).
+    fn carry_over_nested(stored: &Document, written: &mut Document) {
+        let (Ok(before), Ok(after)) = (stored.get_array("items"), written.get_array_mut("items"))
+        else {
+            return;
+        };
+        for (old, new) in before.iter().zip(after.iter_mut()) {
+            let (Bson::Document(old), Bson::Document(new)) = (old, new) else {
+                continue;
+            };
+            if old.get("sku") == new.get("sku") {
+                let mut merged = old.clone();
+                merged.extend(
+                    std::mem::take(new)
+                        .into_iter()
+                        .filter(|(key, _)| key != "_id"),
+                );
+                *new = merged;
+            }
+        }
     }
 
     fn read_fields(document: &Document) -> Result<Self, DocumentError> {
@@ -64,17 +88,5 @@ fn item(document: &Document) -> Result<LineItem, DocumentError> {
 }
 
 fn status(text: &str) -> Result<OrderStatus, DocumentError> {
-    [
-        OrderStatus::Pending,
-        OrderStatus::InProduction,
-        OrderStatus::Completed,
-        OrderStatus::Cancelled,
-    ]
-    .into_iter()
-    .find(|status| status.as_str() == text)
-    .ok_or_else(|| DocumentError::WrongType {
-        field: "status".into(),
-        expected: "one of pending, in_production, completed, cancelled",
-        found: text.chars().take(32).collect(),
-    })
+    Ok(text.parse::<OrderStatus>()?)
 }

@@ -10,12 +10,8 @@ pub struct NewMachine {
     branch_id: String,
     name: String,
     serial_number: String,
-    #[serde(default = "idle")]
-    status: MachineStatus,
-}
-
-fn idle() -> MachineStatus {
-    MachineStatus::Idle
+    /// Idle when absent.
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -24,7 +20,7 @@ pub struct MachineChange {
     branch_id: Option<String>,
     name: Option<String>,
     serial_number: Option<String>,
-    status: Option<MachineStatus>,
+    status: Option<String>,
 }
 
 impl Resource for Machine {
@@ -38,7 +34,7 @@ impl Resource for Machine {
             id_field("branchId", &body.branch_id)?,
             MachineName::parse(body.name)?,
             SerialNumber::parse(body.serial_number)?,
-            body.status,
+            optional(body.status, |s| s.parse())?.unwrap_or(MachineStatus::Idle),
         ))
     }
 
@@ -47,7 +43,7 @@ impl Resource for Machine {
             branch_id: optional(body.branch_id, |id| id_field("branchId", &id))?,
             name: optional(body.name, MachineName::parse)?,
             serial_number: optional(body.serial_number, SerialNumber::parse)?,
-            status: body.status,
+            status: optional(body.status, |s| s.parse())?,
         })
     }
 }

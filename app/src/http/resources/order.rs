@@ -10,12 +10,8 @@ pub struct NewOrder {
     branch_id: String,
     customer_id: String,
     items: Vec<LineItemBody>,
-    #[serde(default = "pending")]
-    status: OrderStatus,
-}
-
-fn pending() -> OrderStatus {
-    OrderStatus::Pending
+    /// Pending when absent.
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -30,7 +26,7 @@ pub struct LineItemBody {
 #[serde(deny_unknown_fields)]
 pub struct OrderChange {
     items: Option<Vec<LineItemBody>>,
-    status: Option<OrderStatus>,
+    status: Option<String>,
 }
 
 fn line_items(items: Vec<LineItemBody>) -> Result<Vec<LineItem>, ValidationError> {
@@ -57,14 +53,14 @@ impl Resource for Order {
             id_field("branchId", &body.branch_id)?,
             id_field("customerId", &body.customer_id)?,
             line_items(body.items)?,
-            body.status,
+            optional(body.status, |s| s.parse())?.unwrap_or(OrderStatus::Pending),
         )
     }
 
     fn patch(body: OrderChange) -> Result<OrderPatch, ValidationError> {
         Ok(OrderPatch {
             items: optional(body.items, line_items)?,
-            status: body.status,
+            status: optional(body.status, |s| s.parse())?,
         })
     }
 }
