@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use adapters_memory::{MemoryMonitor, MemoryRepository};
-use adapters_mongo::{ConnectionManager, MongoEntity, MongoRepository};
+use adapters_mongo::{ConnectionManager, MongoEntity, MongoRepository, MongoSettings};
 use domain::{Admin, Branch, Customer, EntityKind, Machine, MasterAdmin, Order};
 use ports::{ConnectionMonitor, Repository, Role};
+use secrecy::ExposeSecret;
 
 use crate::auth::JwtKeys;
 use crate::config::{AppConfig, BackendConfig};
@@ -52,8 +53,8 @@ pub enum StartupError {
     /// A MongoDB setting is wrong.
     #[error(transparent)]
     Mongo(#[from] adapters_mongo::ConfigError),
-    /// MongoDB is configured but no secret to verify tokens is.
-    #[error("AUTH_JWT_SECRET is required when MONGO_URI is set")]
+    /// MongoDB is configured but no secret to verify tokens is (or it is empty).
+    #[error("AUTH_JWT_SECRET is required, and must not be empty, when MONGO_URI is set")]
     MissingJwtSecret,
     /// Demo records could not be written.
     #[error("could not write the demo records: {0}")]
@@ -79,10 +80,18 @@ impl Application {
     pub async fn build(config: AppConfig) -> Result<Self, StartupError> {
         let backend = match config.backend {
             BackendConfig::Memory => Backend::Memory,
-            BackendConfig::Mongo(settings) => Backend::Mongo(ConnectionManager::new(*settings)),
+            BackendConfig::Mongo(settings) => {
+                let settings = settings.with_ping_timeout(config.ping_timeout);
+                warn_if_roles_share_a_database(&settings);
+                Backend::Mongo(ConnectionManager::new(settings))
+            }
         };
-        let demo_mode = config.jwt_secret.is_none();
-        let secret = match (config.jwt_secret, &backend) {
+        // An empty secret would let anyone sign tokens: refuse it like a missing one.
+        let jwt_secret = config
+            .jwt_secret
+            .filter(|s| !s.expose_secret().trim().is_empty());
+        let demo_mode = jwt_secret.is_none();
+        let secret = match (jwt_secret, &backend) {
             (Some(secret), _) => secret,
             (None, Backend::Memory) => demo::generated_secret(),
             (None, Backend::Mongo(_)) => return Err(StartupError::MissingJwtSecret),
@@ -108,6 +117,18 @@ impl Application {
     /// The keys that verify tokens, to mint tokens for callers (the demo, tests).
     pub fn keys(&self) -> &JwtKeys {
         &self.state.keys
+    }
+}
+
+/// The fallback (no `MASTER_ADMIN_MONGO_URI`) keeps administrator accounts in the business
+/// database: allowed, as in the Node.js system, but worth a line at every start.
+fn warn_if_roles_share_a_database(settings: &MongoSettings) {
+    let (main, admin) = (settings.role(Role::Main), settings.role(Role::MasterAdmin));
+    if main.database() == admin.database() && main.redacted_uri() == admin.redacted_uri() {
+        tracing::warn!(
+            database = main.database(),
+            "MASTER_ADMIN_MONGO_URI is not set: administrator accounts share the main database"
+        );
     }
 }
 

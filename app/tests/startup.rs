@@ -182,6 +182,87 @@ async fn several_kinds_are_counted_by_name_in_one_call_in_the_order_asked() {
         .contains("masterAdmins is not bound"));
 }
 
+#[tokio::test]
+async fn an_empty_or_blank_jwt_secret_is_refused_like_a_missing_one() {
+    for blank in ["", "   "] {
+        let settings = MongoSettings::new("mongodb://127.0.0.1:1/backoffice").unwrap();
+        let config = config(
+            BackendConfig::Mongo(Box::new(settings)),
+            Some(blank),
+            Bindings::default(),
+        );
+        let error = Application::build(config).await.unwrap_err();
+        assert!(
+            matches!(error, StartupError::MissingJwtSecret),
+            "{blank:?}: {error}"
+        );
+    }
+}
+
+/// `GET uri` with a master-admin token of `application`, as `(status, body)`.
+async fn get_as_master_admin(
+    application: &Application,
+    uri: &str,
+) -> (StatusCode, serde_json::Value) {
+    let token = application.keys().issue(
+        "0123456789abcdef01234567",
+        app::auth::CallerRole::MasterAdmin,
+        Duration::from_secs(60),
+    );
+    let request = Request::get(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router(application.state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+#[tokio::test]
+async fn counts_by_name_over_http_follow_the_bindings_and_reject_unknown_names_with_a_400() {
+    let bindings: Bindings = "admins@main".parse().unwrap();
+    let application = Application::build(config(BackendConfig::Memory, None, bindings))
+        .await
+        .unwrap();
+
+    let (status, body) = get_as_master_admin(
+        &application,
+        "/counts?role=main&entities=branches,orders,admins",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"],
+        serde_json::json!({"branches": 2, "orders": 1, "admins": 0})
+    );
+
+    let (status, body) =
+        get_as_master_admin(&application, "/counts?role=masteradmin&entities=admins").await;
+    assert_eq!(
+        (status, &body["data"]["admins"]),
+        (StatusCode::OK, &serde_json::json!(1))
+    );
+
+    for (uri, expected) in [
+        ("/counts?role=main&entities=widgets", "branches@main"),
+        (
+            "/counts?role=masteradmin&entities=orders",
+            "not bound on the masteradmin role",
+        ),
+        ("/counts?role=root&entities=branches", "main, masteradmin"),
+        ("/counts?role=main&entities=", "1 to 12 names"),
+    ] {
+        let (status, body) = get_as_master_admin(&application, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{uri}: {message}");
+    }
+}
+
 #[test]
 fn a_binding_that_is_not_kind_at_role_is_rejected_with_its_text() {
     for bad in ["admins", "admins@root", "widgets@main"] {

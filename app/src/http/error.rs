@@ -80,17 +80,23 @@ impl ApiError {
     }
 }
 
+/// The cause of a `500`, attached to the response for the request log (which logs it) and
+/// never serialised into the body.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub String);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = match &self {
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "request failed on a bug");
-                "internal error".to_owned()
-            }
-            other => other.to_string(),
+        let (message, cause) = match self {
+            ApiError::Internal(ref cause) => ("internal error".to_owned(), Some(cause.clone())),
+            ref other => (other.to_string(), None),
         };
         let body = json!({ "error": { "code": self.code(), "message": message } });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(InternalCause(cause));
+        }
+        response
     }
 }
 
@@ -100,8 +106,9 @@ impl From<RepositoryError> for ApiError {
             RepositoryError::NotFound { .. } => ApiError::NotFound(error.to_string()),
             RepositoryError::Conflict(conflict) => ApiError::Conflict(conflict),
             // The reason names servers and topology: for the log, not for the client.
-            RepositoryError::Unavailable { role, reason } => {
-                tracing::warn!(%role, %reason, "database unavailable");
+            // The reason names servers and topology: the adapter logged it; the client gets
+            // the role.
+            RepositoryError::Unavailable { role, .. } => {
                 ApiError::Unavailable(format!("the {role} database is unavailable; retry later"))
             }
             RepositoryError::Invalid(_) => ApiError::BadRequest(error.to_string()),

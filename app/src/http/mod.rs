@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
     let cross_database = Router::new()
         .route("/dashboard", get(overview::dashboard))
         .route("/me", get(overview::me))
+        .route("/counts", get(overview::counts))
         .route_layer(from_fn_with_state(state.clone(), guard::master_admin))
         .route_layer(map_response(RouteRoles::BOTH.tag()));
 

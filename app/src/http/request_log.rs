@@ -1,6 +1,7 @@
 //! One structured log line per request (method, route, status, latency, and the database
-//! roles the route touches), written by `tower_http`'s trace layer. `LOG_FORMAT=json` turns
-//! it into one JSON object per line for CloudWatch.
+//! roles the route touches), written by `tower_http`'s trace layer, and for a `500` the cause
+//! its response carries. `LOG_FORMAT=json` turns it into one JSON object per line for
+//! CloudWatch.
 
 use std::time::Duration;
 
@@ -10,6 +11,8 @@ use axum::http::{Request, Response};
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
+
+use super::error::InternalCause;
 
 /// The database roles a group of routes touches, attached to its responses for the log.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +63,9 @@ fn response_line(response: &Response<Body>, latency: Duration, _span: &Span) {
         .extensions()
         .get::<RouteRoles>()
         .map_or("-", |roles| roles.0);
+    if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
+        tracing::error!(%cause, "request failed on a bug");
+    }
     tracing::info!(
         status = response.status().as_u16(),
         latency_ms = latency.as_secs_f64() * 1000.0,
