@@ -38,17 +38,8 @@ async fn with_nothing_configured_the_demo_token_reaches_me_with_a_200() {
     assert!(demo
         .instructions(3000)
         .contains("curl -H 'Authorization: Bearer "));
-    let request = Request::get("/me")
-        .header("authorization", format!("Bearer {}", demo.token))
-        .body(Body::empty())
-        .unwrap();
-    let response = router(application.state.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (status, body) = get(&application, "/me", &demo.token).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["fullName"], "Grace Hopper");
     assert_eq!(body["data"]["totalBranches"], 2);
 }
@@ -199,16 +190,8 @@ async fn an_empty_or_blank_jwt_secret_is_refused_like_a_missing_one() {
     }
 }
 
-/// `GET uri` with a master-admin token of `application`, as `(status, body)`.
-async fn get_as_master_admin(
-    application: &Application,
-    uri: &str,
-) -> (StatusCode, serde_json::Value) {
-    let token = application.keys().issue(
-        "0123456789abcdef01234567",
-        app::auth::CallerRole::MasterAdmin,
-        Duration::from_secs(60),
-    );
+/// `GET uri` with `token`, as `(status, body)`.
+async fn get(application: &Application, uri: &str, token: &str) -> (StatusCode, serde_json::Value) {
     let request = Request::get(uri)
         .header("authorization", format!("Bearer {token}"))
         .body(Body::empty())
@@ -220,6 +203,19 @@ async fn get_as_master_admin(
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     (status, serde_json::from_slice(&body).unwrap())
+}
+
+/// `GET uri` with a master-admin token of `application`.
+async fn get_as_master_admin(
+    application: &Application,
+    uri: &str,
+) -> (StatusCode, serde_json::Value) {
+    let token = application.keys().issue(
+        "0123456789abcdef01234567",
+        app::auth::CallerRole::MasterAdmin,
+        Duration::from_secs(60),
+    );
+    get(application, uri, &token).await
 }
 
 #[tokio::test]

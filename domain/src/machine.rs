@@ -7,7 +7,7 @@ use crate::branch::Branch;
 use crate::entity::{Entity, EntityKind};
 use crate::error::{Problem, ValidationError};
 use crate::id::Id;
-use crate::text::bounded_text;
+use crate::text::{bounded_text, one_of};
 
 bounded_text!(
     /// A machine's name on the shop floor.
@@ -69,13 +69,12 @@ impl FromStr for MachineStatus {
     type Err = ValidationError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or(ValidationError::new(
-                "status",
-                Problem::Malformed("one of idle, running, maintenance, offline"),
-            ))
+        one_of(
+            &Self::ALL,
+            Self::as_str,
+            text,
+            "one of idle, running, maintenance, offline",
+        )
     }
 }
 

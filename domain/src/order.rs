@@ -9,7 +9,7 @@ use crate::customer::Customer;
 use crate::entity::{Entity, EntityKind};
 use crate::error::{Problem, ValidationError};
 use crate::id::Id;
-use crate::text::bounded_text;
+use crate::text::{bounded_text, one_of};
 
 bounded_text!(
     /// A stock-keeping unit: the catalogue reference of what is ordered.
@@ -166,13 +166,12 @@ impl FromStr for OrderStatus {
     type Err = ValidationError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or(ValidationError::new(
-                "status",
-                Problem::Malformed("one of pending, in_production, completed, cancelled"),
-            ))
+        one_of(
+            &Self::ALL,
+            Self::as_str,
+            text,
+            "one of pending, in_production, completed, cancelled",
+        )
     }
 }
 

@@ -57,6 +57,19 @@ pub(crate) fn bounded(
     Ok(text.to_owned())
 }
 
+/// The first of `all` whose name is `text`, else a `status` error listing what is accepted.
+pub(crate) fn one_of<T: Copy>(
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    text: &str,
+    expected: &'static str,
+) -> Result<T, ValidationError> {
+    all.iter()
+        .copied()
+        .find(|value| name(*value) == text)
+        .ok_or(ValidationError::new("status", Problem::Malformed(expected)))
+}
+
 bounded_text!(
     /// A person's full name, as shown in the back office.
     FullName, field = "fullName", max = 100
