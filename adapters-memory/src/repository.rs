@@ -56,9 +56,11 @@ impl<T: Entity> Table<T> {
             return Ok(());
         };
         match self.unique.get(value) {
-            Some(holder) if *holder != record.id() => {
-                Err(Conflict::Duplicate { kind: T::KIND, key }.into())
+            Some(holder) if *holder != record.id() => Err(Conflict::Duplicate {
+                model: T::NAME,
+                key,
             }
+            .into()),
             _ => Ok(()),
         }
     }
@@ -78,7 +80,7 @@ impl<T: Entity> Table<T> {
 
 fn not_found<T: Entity>(id: Id<T>) -> RepositoryError {
     RepositoryError::NotFound {
-        kind: T::KIND,
+        model: T::NAME,
         id: id.to_string(),
     }
 }
@@ -122,7 +124,7 @@ impl<T: Entity> Repository<T> for MemoryRepository<T> {
             .ok_or_else(|| not_found(record.id()))?;
         if stored.version() != record.version() {
             return Err(Conflict::StaleVersion {
-                kind: T::KIND,
+                model: T::NAME,
                 id: record.id().to_string(),
             }
             .into());

@@ -12,6 +12,9 @@ use crate::uri::{redact, MongoUri, UriProblem};
 pub const MONGO_URI: &str = "MONGO_URI";
 /// The environment variable with the `masteradmin` connection string; [`MONGO_URI`] when unset.
 pub const MASTER_ADMIN_MONGO_URI: &str = "MASTER_ADMIN_MONGO_URI";
+/// The environment variable that declares further roles, by name separated by commas
+/// (`billing,analytics`); each needs its own `MONGO_URI_<NAME>` ([`Role::uri_variable`]).
+pub const MONGO_ROLES: &str = "MONGO_ROLES";
 /// The environment variable with the largest number of connections per client.
 pub const MONGO_MAX_POOL_SIZE: &str = "MONGO_MAX_POOL_SIZE";
 /// The environment variable with how long an operation waits for a usable server, in ms.
@@ -31,7 +34,7 @@ pub enum ConfigError {
     #[error("{variable} is not set: give the connection string of the {role} database, such as mongodb://host:27017/{role}")]
     Missing {
         /// The variable.
-        variable: &'static str,
+        variable: String,
         /// The role it configures.
         role: Role,
     },
@@ -40,7 +43,7 @@ pub enum ConfigError {
     #[error("{variable} names no database: add it as the path, as in mongodb://host:27017/name (got {uri})")]
     NoDatabase {
         /// The variable.
-        variable: &'static str,
+        variable: String,
         /// The URI, redacted.
         uri: String,
     },
@@ -49,18 +52,22 @@ pub enum ConfigError {
     #[error("{variable} is not a valid MongoDB connection string ({uri}): {reason}")]
     InvalidUri {
         /// The variable.
-        variable: &'static str,
+        variable: String,
         /// The URI, redacted.
         uri: String,
         /// What is wrong, without credentials.
         reason: String,
     },
 
+    /// A name in [`MONGO_ROLES`] is not a valid role name.
+    #[error("{MONGO_ROLES}: {0}")]
+    InvalidRole(#[from] ports::InvalidRoleName),
+
     /// A numeric setting is not a number in range.
     #[error("{variable} must be {expected} (got '{value}')")]
     InvalidNumber {
         /// The variable.
-        variable: &'static str,
+        variable: String,
         /// The value given, cut to 32 characters.
         value: String,
         /// What is accepted.
@@ -87,7 +94,7 @@ pub(crate) struct ClientSettings {
 }
 
 impl RoleSettings {
-    fn parse(variable: &'static str, text: &str) -> Result<Self, ConfigError> {
+    fn parse(variable: String, text: &str) -> Result<Self, ConfigError> {
         let uri = MongoUri::parse(text).map_err(|problem| {
             let uri = redact(text.trim());
             match problem {
@@ -168,28 +175,42 @@ impl fmt::Debug for RoleSettings {
     }
 }
 
-/// Where the `main` and `masteradmin` databases are and how to reach them.
+/// Where the database of each role is and how to reach it.
 ///
-/// Options set here (pool sizes, timeouts, application name) apply to both roles and take
+/// Every deployment has `main` and `masteradmin`; `masteradmin` falls back to `main`'s URI
+/// when it has none of its own, as the Node.js system does. Further roles are declared with
+/// [`Self::with_role_uri`] (or [`MONGO_ROLES`]) and never fall back: a role without a URI is a
+/// start-up error, so a typo cannot put one role's data in another role's database.
+///
+/// Options set here (pool sizes, timeouts, application name) apply to every role and take
 /// precedence over the same options in the URIs; anything else in a URI (`replicaSet`, `tls`,
 /// `authSource`, `mongodb+srv://`, …) reaches the driver untouched. `Debug` shows the URIs
 /// redacted.
 #[derive(Clone)]
 pub struct MongoSettings {
-    main: RoleSettings,
-    master_admin: RoleSettings,
+    /// In declaration order, `main` first.
+    roles: Vec<DeclaredRole>,
     ping_timeout: Duration,
+}
+
+#[derive(Clone)]
+struct DeclaredRole {
+    role: Role,
+    settings: RoleSettings,
+    /// The role whose URI this one uses because it has none of its own.
+    fallback_of: Option<Role>,
 }
 
 impl MongoSettings {
     /// Settings from the process environment: [`MONGO_URI`] (required),
     /// [`MASTER_ADMIN_MONGO_URI`] (defaults to `MONGO_URI`: both roles then use the same
-    /// database), and optionally [`MONGO_MAX_POOL_SIZE`] and
-    /// [`MONGO_SERVER_SELECTION_TIMEOUT_MS`]. Empty variables count as unset.
+    /// database), the roles named in [`MONGO_ROLES`] with their `MONGO_URI_<NAME>` (required),
+    /// and optionally [`MONGO_MAX_POOL_SIZE`] and [`MONGO_SERVER_SELECTION_TIMEOUT_MS`]. Empty
+    /// variables count as unset.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable when a URI is missing, malformed or names no
-    /// database, or a number is not a positive integer.
+    /// database, a role name is invalid, or a number is not a positive integer.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -201,26 +222,24 @@ impl MongoSettings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| get(name).filter(|value| !value.trim().is_empty());
         let main_uri = get(MONGO_URI).ok_or(ConfigError::Missing {
-            variable: MONGO_URI,
-            role: Role::Main,
+            variable: MONGO_URI.to_owned(),
+            role: Role::MAIN,
         })?;
         let mut settings = Self::new(main_uri)?;
         if let Some(uri) = get(MASTER_ADMIN_MONGO_URI) {
             settings = settings.with_masteradmin_uri(uri)?;
         }
+        for name in get(MONGO_ROLES).iter().flat_map(|names| names.split(',')) {
+            let role = Role::new(name.trim())?;
+            let variable = role.uri_variable();
+            let uri = get(&variable).ok_or(ConfigError::Missing { variable, role })?;
+            settings = settings.with_role_uri(role, uri)?;
+        }
         if let Some(value) = get(MONGO_MAX_POOL_SIZE) {
-            let size = positive(
-                MONGO_MAX_POOL_SIZE,
-                &value,
-                "a whole number from 1 to 4294967295",
-            )?;
-            let size = u32::try_from(size).map_err(|_| {
-                invalid_number(
-                    MONGO_MAX_POOL_SIZE,
-                    &value,
-                    "a whole number from 1 to 4294967295",
-                )
-            })?;
+            let expected = "a whole number from 1 to 4294967295";
+            let size = positive(MONGO_MAX_POOL_SIZE, &value, expected)?;
+            let size = u32::try_from(size)
+                .map_err(|_| invalid_number(MONGO_MAX_POOL_SIZE, &value, expected))?;
             settings = settings.with_max_pool_size(size);
         }
         if let Some(value) = get(MONGO_SERVER_SELECTION_TIMEOUT_MS) {
@@ -234,16 +253,23 @@ impl MongoSettings {
         Ok(settings)
     }
 
-    /// Settings with one URI for both roles, which then use the same database; set the
-    /// `masteradmin` one with [`Self::with_masteradmin_uri`].
+    /// Settings with one URI for `main` and `masteradmin`, which then use the same database;
+    /// set the `masteradmin` one with [`Self::with_masteradmin_uri`].
     ///
     /// # Errors
     /// A [`ConfigError`] naming [`MONGO_URI`] when the URI is malformed or names no database.
     pub fn new(main_uri: impl Into<String>) -> Result<Self, ConfigError> {
-        let main = RoleSettings::parse(MONGO_URI, &main_uri.into())?;
+        let main = RoleSettings::parse(MONGO_URI.to_owned(), &main_uri.into())?;
+        let declared = |role, fallback_of| DeclaredRole {
+            role,
+            settings: main.clone(),
+            fallback_of,
+        };
         Ok(Self {
-            master_admin: main.clone(),
-            main,
+            roles: vec![
+                declared(Role::MAIN, None),
+                declared(Role::MASTERADMIN, Some(Role::MAIN)),
+            ],
             ping_timeout: DEFAULT_PING_TIMEOUT,
         })
     }
@@ -253,10 +279,32 @@ impl MongoSettings {
     /// # Errors
     /// A [`ConfigError`] naming [`MASTER_ADMIN_MONGO_URI`] when the URI is malformed or names
     /// no database.
-    pub fn with_masteradmin_uri(mut self, uri: impl Into<String>) -> Result<Self, ConfigError> {
-        let mut master_admin = RoleSettings::parse(MASTER_ADMIN_MONGO_URI, &uri.into())?;
-        master_admin.options = self.main.options.clone();
-        self.master_admin = master_admin;
+    pub fn with_masteradmin_uri(self, uri: impl Into<String>) -> Result<Self, ConfigError> {
+        self.with_role_uri(Role::MASTERADMIN, uri)
+    }
+
+    /// The same settings with `role` reached through `uri`: a new role, or another URI for one
+    /// already declared. The options set so far apply to it too.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the role's variable ([`MONGO_URI`], [`MASTER_ADMIN_MONGO_URI`]
+    /// or `MONGO_URI_<NAME>`) when the URI is malformed or names no database.
+    pub fn with_role_uri(
+        mut self,
+        role: Role,
+        uri: impl Into<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut settings = RoleSettings::parse(variable_of(role), &uri.into())?;
+        settings.options = self.roles[0].settings.options.clone();
+        let declared = DeclaredRole {
+            role,
+            settings,
+            fallback_of: None,
+        };
+        match self.roles.iter_mut().find(|d| d.role == role) {
+            Some(existing) => *existing = declared,
+            None => self.roles.push(declared),
+        }
         Ok(self)
     }
 
@@ -297,12 +345,20 @@ impl MongoSettings {
         self
     }
 
-    /// The settings of `role`.
-    pub fn role(&self, role: Role) -> &RoleSettings {
-        match role {
-            Role::Main => &self.main,
-            Role::MasterAdmin => &self.master_admin,
-        }
+    /// The settings of `role`, if it is declared.
+    pub fn role(&self, role: Role) -> Option<&RoleSettings> {
+        self.declared(role).map(|d| &d.settings)
+    }
+
+    /// Every declared role, `main` first, in declaration order.
+    pub fn roles(&self) -> impl Iterator<Item = Role> + '_ {
+        self.roles.iter().map(|d| d.role)
+    }
+
+    /// The role whose URI `role` uses because it was given none of its own (`main`, for a
+    /// `masteradmin` without [`MASTER_ADMIN_MONGO_URI`]).
+    pub fn fallback_of(&self, role: Role) -> Option<Role> {
+        self.declared(role).and_then(|d| d.fallback_of)
     }
 
     /// How long a health-check ping may take.
@@ -310,37 +366,47 @@ impl MongoSettings {
         self.ping_timeout
     }
 
+    fn declared(&self, role: Role) -> Option<&DeclaredRole> {
+        self.roles.iter().find(|d| d.role == role)
+    }
+
     fn with_options(mut self, change: impl Fn(&mut ClientSettings)) -> Self {
-        change(&mut self.main.options);
-        change(&mut self.master_admin.options);
+        for declared in &mut self.roles {
+            change(&mut declared.settings.options);
+        }
         self
+    }
+}
+
+/// The variable that configures `role`'s URI.
+fn variable_of(role: Role) -> String {
+    match role {
+        Role::MAIN => MONGO_URI.to_owned(),
+        Role::MASTERADMIN => MASTER_ADMIN_MONGO_URI.to_owned(),
+        other => other.uri_variable(),
     }
 }
 
 impl fmt::Debug for MongoSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MongoSettings")
-            .field("main", &self.main)
-            .field("masteradmin", &self.master_admin)
-            .field("ping_timeout", &self.ping_timeout)
-            .finish()
+        let mut shown = f.debug_struct("MongoSettings");
+        for declared in &self.roles {
+            shown.field(declared.role.as_str(), &declared.settings);
+        }
+        shown.field("ping_timeout", &self.ping_timeout).finish()
     }
 }
 
-fn positive(
-    variable: &'static str,
-    value: &str,
-    expected: &'static str,
-) -> Result<u64, ConfigError> {
+fn positive(variable: &str, value: &str, expected: &'static str) -> Result<u64, ConfigError> {
     match value.trim().parse::<u64>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(invalid_number(variable, value, expected)),
     }
 }
 
-fn invalid_number(variable: &'static str, value: &str, expected: &'static str) -> ConfigError {
+fn invalid_number(variable: &str, value: &str, expected: &'static str) -> ConfigError {
     ConfigError::InvalidNumber {
-        variable,
+        variable: variable.to_owned(),
         value: value.chars().take(32).collect(),
         expected,
     }
@@ -364,10 +430,11 @@ mod tests {
     fn the_masteradmin_uri_falls_back_to_the_main_one() {
         let settings =
             MongoSettings::from_lookup(lookup(&[(MONGO_URI, "mongodb://h/app")])).unwrap();
-        assert_eq!(settings.role(Role::MasterAdmin).database(), "app");
+        assert_eq!(settings.role(Role::MASTERADMIN).unwrap().database(), "app");
         assert!(settings
-            .role(Role::Main)
-            .shares_client_with(settings.role(Role::MasterAdmin)));
+            .role(Role::MAIN)
+            .unwrap()
+            .shares_client_with(settings.role(Role::MASTERADMIN).unwrap()));
     }
 
     #[test]
@@ -379,14 +446,17 @@ mod tests {
             (MONGO_SERVER_SELECTION_TIMEOUT_MS, " 1500 "),
         ]))
         .unwrap();
-        for role in Role::ALL {
-            assert_eq!(settings.role(role).max_pool_size(), Some(7));
+        for role in Role::DEFAULTS {
+            assert_eq!(settings.role(role).unwrap().max_pool_size(), Some(7));
             assert_eq!(
-                settings.role(role).server_selection_timeout(),
+                settings.role(role).unwrap().server_selection_timeout(),
                 Some(Duration::from_millis(1500))
             );
         }
-        assert_eq!(settings.role(Role::MasterAdmin).database(), "masteradmin");
+        assert_eq!(
+            settings.role(Role::MASTERADMIN).unwrap().database(),
+            "masteradmin"
+        );
     }
 
     #[test]
@@ -412,8 +482,8 @@ mod tests {
         assert_eq!(
             err,
             ConfigError::Missing {
-                variable: MONGO_URI,
-                role: Role::Main
+                variable: MONGO_URI.to_owned(),
+                role: Role::MAIN
             }
         );
         let settings = MongoSettings::from_lookup(lookup(&[
@@ -421,7 +491,7 @@ mod tests {
             (MASTER_ADMIN_MONGO_URI, ""),
         ]))
         .unwrap();
-        assert_eq!(settings.role(Role::MasterAdmin).database(), "main");
+        assert_eq!(settings.role(Role::MASTERADMIN).unwrap().database(), "main");
     }
 
     #[test]
@@ -436,6 +506,46 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("alice:****@h/main"), "{shown}");
+    }
+
+    #[test]
+    fn further_roles_come_from_mongo_roles_each_with_its_own_required_uri() {
+        let settings = MongoSettings::from_lookup(lookup(&[
+            (MONGO_URI, "mongodb://h/main"),
+            (MONGO_ROLES, "billing, analytics"),
+            ("MONGO_URI_BILLING", "mongodb://h/billing"),
+            ("MONGO_URI_ANALYTICS", "mongodb://other/analytics"),
+            (MONGO_MAX_POOL_SIZE, "9"),
+        ]))
+        .unwrap();
+        let names: Vec<&str> = settings.roles().map(Role::as_str).collect();
+        assert_eq!(names, ["main", "masteradmin", "billing", "analytics"]);
+        let billing = settings.role(Role::new("billing").unwrap()).unwrap();
+        assert_eq!(billing.database(), "billing");
+        assert_eq!(billing.max_pool_size(), Some(9));
+        assert!(billing.shares_client_with(settings.role(Role::MAIN).unwrap()));
+        assert_eq!(settings.fallback_of(Role::MASTERADMIN), Some(Role::MAIN));
+        assert_eq!(settings.fallback_of(Role::new("billing").unwrap()), None);
+    }
+
+    #[test]
+    fn a_declared_role_without_its_uri_is_an_error_naming_the_variable_not_a_fallback() {
+        let err = MongoSettings::from_lookup(lookup(&[
+            (MONGO_URI, "mongodb://h/main"),
+            (MONGO_ROLES, "billing"),
+            ("MONGO_URI_BILING", "mongodb://h/billing"),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("MONGO_URI_BILLING is not set"),
+            "{err}"
+        );
+        let err = MongoSettings::from_lookup(lookup(&[
+            (MONGO_URI, "mongodb://h/main"),
+            (MONGO_ROLES, "Billing-EU"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().starts_with(MONGO_ROLES), "{err}");
     }
 
     #[test]

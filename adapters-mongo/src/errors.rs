@@ -3,7 +3,6 @@
 
 use std::error::Error as _;
 
-use domain::EntityKind;
 use mongodb::error::{Error, ErrorKind, WriteFailure};
 use ports::{Conflict, RepositoryError, Role};
 
@@ -36,8 +35,8 @@ const MAX_REASON_CHARS: usize = 600;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Operation {
     pub(crate) role: Role,
-    /// The entity kind and unique field written, when a duplicate key can happen.
-    pub(crate) unique: Option<(EntityKind, &'static str)>,
+    /// The model's name and unique key written, when a duplicate key can happen.
+    pub(crate) unique: Option<(&'static str, &'static str)>,
 }
 
 /// Maps `err`; `scrub` removes credentials from the driver's message.
@@ -46,9 +45,9 @@ pub(crate) fn repository_error(
     operation: Operation,
     scrub: impl Fn(&str) -> String,
 ) -> RepositoryError {
-    if let Some((kind, key)) = operation.unique {
+    if let Some((model, key)) = operation.unique {
         if chain(err).any(is_duplicate_key) {
-            return Conflict::Duplicate { kind, key }.into();
+            return Conflict::Duplicate { model, key }.into();
         }
     }
     // The kinds' own messages: the driver's `Display` of the error adds labels and empty
@@ -107,8 +106,8 @@ mod tests {
     use super::*;
 
     const OPERATION: Operation = Operation {
-        role: Role::Main,
-        unique: Some((EntityKind::Machine, "serialNumber")),
+        role: Role::MAIN,
+        unique: Some(("Machine", "serialNumber")),
     };
 
     fn map(err: Error) -> RepositoryError {
@@ -122,7 +121,7 @@ mod tests {
         let RepositoryError::Unavailable { role, reason } = err else {
             panic!("{err:?}");
         };
-        assert_eq!(role, Role::Main);
+        assert_eq!(role, Role::MAIN);
         assert!(
             reason.contains("refused") && !reason.contains("s3cret"),
             "{reason}"

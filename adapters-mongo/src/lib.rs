@@ -34,13 +34,13 @@ let settings = MongoSettings::new("mongodb://db.internal:27017/main")?
 let manager = ConnectionManager::new(settings);
 
 let branches: Arc<dyn Repository<Branch>> =
-    Arc::new(MongoRepository::<Branch>::new(manager.role(Role::Main)));
-let master_admins = MongoRepository::<MasterAdmin>::new(manager.role(Role::MasterAdmin));
+    Arc::new(MongoRepository::<Branch>::new(manager.role(Role::MAIN)?));
+let master_admins = MongoRepository::<MasterAdmin>::new(manager.role(Role::MASTERADMIN)?);
 master_admins.ensure_indexes().await?; // optional: writes create them on first use
 
 let name = BranchName::parse("Lyon")?;
 let lyon = branches.create(Branch::new(name, Location::parse("12 rue de la Forge")?)).await?;
-let latency = manager.ping(Role::Main).await?;
+let latency = manager.ping(Role::MAIN).await?;
 println!("created branch {} ({latency:?} to the main database)", lyon.id());
 
 manager.shutdown().await;
@@ -63,7 +63,8 @@ mod uri;
 
 pub use config::{
     ConfigError, MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE, DEFAULT_PING_TIMEOUT,
-    MASTER_ADMIN_MONGO_URI, MONGO_MAX_POOL_SIZE, MONGO_SERVER_SELECTION_TIMEOUT_MS, MONGO_URI,
+    MASTER_ADMIN_MONGO_URI, MONGO_MAX_POOL_SIZE, MONGO_ROLES, MONGO_SERVER_SELECTION_TIMEOUT_MS,
+    MONGO_URI,
 };
 pub use documents::{DocumentError, MongoEntity};
 pub use manager::{ConnectionManager, RoleConnection};

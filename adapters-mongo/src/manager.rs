@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use mongodb::bson::doc;
 use mongodb::options::{ClientOptions, ConnectionString};
 use mongodb::{Client, Database};
-use ports::{ConnectionMonitor, ConnectionState, RepositoryError, Role};
+use ports::{ConnectionMonitor, ConnectionState, RepositoryError, Role, UnknownRole};
 use tokio::sync::OnceCell;
 
 use crate::config::{MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE};
@@ -21,10 +21,10 @@ use crate::state::StateCell;
 /// sessions) before closing it at once.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// The clients of both roles: created on first use, one per connection identity, kept until
-/// [`Self::shutdown`].
+/// The clients of every configured role: created on first use, one per connection identity,
+/// kept until [`Self::shutdown`].
 ///
-/// Two roles whose URIs differ at most in the database path, with the same options, share one
+/// Roles whose URIs differ at most in the database path, with the same options, share one
 /// client and one pool, each bound to its own database (as Mongoose's `useDb`). Anything else
 /// (another host, credentials, authentication database or option) gets its own client.
 ///
@@ -41,8 +41,8 @@ pub struct ConnectionManager {
 
 struct Inner {
     slots: Vec<Slot>,
-    /// Per role (in [`Role::ALL`] order): the slot it uses and its database.
-    bindings: [Binding; 2],
+    /// Per role, in configuration order: the slot it uses and its database.
+    bindings: Vec<Binding>,
     ping_timeout: Duration,
     clients_created: AtomicUsize,
     closed: AtomicBool,
@@ -61,6 +61,7 @@ struct Slot {
 }
 
 struct Binding {
+    role: Role,
     slot: usize,
     database: String,
 }
@@ -68,9 +69,12 @@ struct Binding {
 impl ConnectionManager {
     /// A manager for `settings`. Does no I/O: nothing connects until a role is first used.
     pub fn new(settings: MongoSettings) -> Self {
-        let mut slots: Vec<Slot> = Vec::with_capacity(2);
-        let bindings = Role::ALL.map(|role| {
-            let role_settings = settings.role(role);
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut bindings = Vec::new();
+        for (role, role_settings) in settings
+            .roles()
+            .filter_map(|role| Some((role, settings.role(role)?)))
+        {
             let slot = match slots
                 .iter()
                 .position(|s| s.settings.shares_client_with(role_settings))
@@ -87,11 +91,12 @@ impl ConnectionManager {
                     slots.len() - 1
                 }
             };
-            Binding {
+            bindings.push(Binding {
+                role,
                 slot,
                 database: role_settings.database().to_owned(),
-            }
-        });
+            });
+        }
         Self {
             inner: Arc::new(Inner {
                 slots,
@@ -105,16 +110,27 @@ impl ConnectionManager {
     }
 
     /// The handle through which code bound to `role` reaches its database, and only it.
-    pub fn role(&self, role: Role) -> RoleConnection {
-        RoleConnection {
+    ///
+    /// # Errors
+    /// [`UnknownRole`] listing the configured roles when `role` is not one of them.
+    pub fn role(&self, role: Role) -> Result<RoleConnection, UnknownRole> {
+        let binding = self.inner.binding_index(role)?;
+        Ok(RoleConnection {
             inner: Arc::clone(&self.inner),
             role,
-        }
+            binding,
+        })
     }
 
-    /// The database `role` works in.
-    pub fn database_name(&self, role: Role) -> &str {
-        &self.inner.binding(role).database
+    /// The configured roles, in configuration order.
+    pub fn roles(&self) -> Vec<Role> {
+        self.inner.bindings.iter().map(|b| b.role).collect()
+    }
+
+    /// The database `role` works in, if it is configured.
+    pub fn database_name(&self, role: Role) -> Option<&str> {
+        let index = self.inner.binding_index(role).ok()?;
+        Some(&self.inner.bindings[index].database)
     }
 
     /// How many clients have been created so far: at most one per connection identity.
@@ -124,10 +140,10 @@ impl ConnectionManager {
 
     /// The connection counts of the pool that serves `role`, kept from the driver's
     /// connection-pool events; roles that share a client report the same pool. All zero before
-    /// the role's client is created. Does no I/O.
-    pub fn pool_stats(&self, role: Role) -> PoolStats {
-        let slot = self.inner.slot(role);
-        slot.pool.stats(slot.max_pool_size)
+    /// the role's client is created; `None` for a role that is not configured. Does no I/O.
+    pub fn pool_stats(&self, role: Role) -> Option<PoolStats> {
+        let slot = self.inner.slot(role)?;
+        Some(slot.pool.stats(slot.max_pool_size))
     }
 
     /// Closes every client: states go to disconnecting, then disconnected, and any later use
@@ -143,19 +159,25 @@ impl ConnectionManager {
 }
 
 impl Inner {
-    fn binding(&self, role: Role) -> &Binding {
-        match role {
-            Role::Main => &self.bindings[0],
-            Role::MasterAdmin => &self.bindings[1],
-        }
+    fn binding_index(&self, role: Role) -> Result<usize, UnknownRole> {
+        self.bindings
+            .iter()
+            .position(|b| b.role == role)
+            .ok_or_else(|| UnknownRole::new(role, self.bindings.iter().map(|b| b.role)))
     }
 
-    fn slot(&self, role: Role) -> &Slot {
-        &self.slots[self.binding(role).slot]
+    fn slot(&self, role: Role) -> Option<&Slot> {
+        let index = self.binding_index(role).ok()?;
+        Some(&self.slots[self.bindings[index].slot])
     }
 
-    async fn client(&self, role: Role) -> Result<Client, RepositoryError> {
-        let slot = self.slot(role);
+    fn bound_slot(&self, binding: usize) -> &Slot {
+        &self.slots[self.bindings[binding].slot]
+    }
+
+    async fn client(&self, binding: usize) -> Result<Client, RepositoryError> {
+        let slot = self.bound_slot(binding);
+        let role = self.bindings[binding].role;
         if self.closed.load(Ordering::Acquire) {
             return Err(shut_down(role));
         }
@@ -250,13 +272,13 @@ fn shut_down(role: Role) -> RepositoryError {
 impl fmt::Debug for ConnectionManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut roles = f.debug_map();
-        for role in Role::ALL {
-            let slot = self.inner.slot(role);
+        for binding in &self.inner.bindings {
+            let slot = &self.inner.slots[binding.slot];
             roles.entry(
-                &role.as_str(),
+                &binding.role.as_str(),
                 &format_args!(
                     "{} ({}, {})",
-                    self.database_name(role),
+                    binding.database,
                     slot.settings.redacted_uri(),
                     slot.state.get()
                 ),
@@ -268,12 +290,23 @@ impl fmt::Debug for ConnectionManager {
 
 #[async_trait]
 impl ConnectionMonitor for ConnectionManager {
+    fn roles(&self) -> Vec<Role> {
+        ConnectionManager::roles(self)
+    }
+
     fn state(&self, role: Role) -> ConnectionState {
-        self.inner.slot(role).state.get()
+        self.inner
+            .slot(role)
+            .map_or(ConnectionState::Disconnected, |slot| slot.state.get())
     }
 
     async fn ping(&self, role: Role) -> Result<Duration, RepositoryError> {
-        let connection = self.role(role);
+        let connection = self
+            .role(role)
+            .map_err(|unknown| RepositoryError::Unavailable {
+                role,
+                reason: unknown.to_string(),
+            })?;
         let timeout = self.inner.ping_timeout;
         let round_trip = async {
             let database = connection.database().await?;
@@ -305,6 +338,8 @@ impl ConnectionMonitor for ConnectionManager {
 pub struct RoleConnection {
     inner: Arc<Inner>,
     role: Role,
+    /// Index of the role's binding: checked to exist when the handle was made.
+    binding: usize,
 }
 
 impl RoleConnection {
@@ -315,7 +350,7 @@ impl RoleConnection {
 
     /// The name of the role's database.
     pub fn database_name(&self) -> &str {
-        &self.inner.binding(self.role).database
+        &self.inner.bindings[self.binding].database
     }
 
     /// The role's database, creating the client on first use (once, however many callers
@@ -325,13 +360,17 @@ impl RoleConnection {
     /// [`RepositoryError::Unavailable`] when an `mongodb+srv://` lookup fails or the manager
     /// has been shut down; [`RepositoryError::Internal`] when the driver refuses the options.
     pub async fn database(&self) -> Result<Database, RepositoryError> {
-        let client = self.inner.client(self.role).await?;
+        let client = self.inner.client(self.binding).await?;
         Ok(client.database(self.database_name()))
     }
 
     /// The role's connection state.
     pub fn state(&self) -> ConnectionState {
-        self.inner.slot(self.role).state.get()
+        self.slot().state.get()
+    }
+
+    fn slot(&self) -> &Slot {
+        self.inner.bound_slot(self.binding)
     }
 
     /// Maps a driver error of an operation through this role; `unique` names the kind and key
@@ -339,9 +378,9 @@ impl RoleConnection {
     pub(crate) fn map_error(
         &self,
         err: &mongodb::error::Error,
-        unique: Option<(domain::EntityKind, &'static str)>,
+        unique: Option<(&'static str, &'static str)>,
     ) -> RepositoryError {
-        let slot = self.inner.slot(self.role);
+        let slot = self.slot();
         let operation = Operation {
             role: self.role,
             unique,
@@ -351,7 +390,7 @@ impl RoleConnection {
 
     /// An operation got an answer from the server.
     pub(crate) fn answered(&self) {
-        self.inner.slot(self.role).state.answered();
+        self.slot().state.answered();
     }
 }
 
@@ -385,8 +424,11 @@ mod tests {
             .unwrap();
         let manager = ConnectionManager::new(settings);
         assert_eq!(manager.inner.slots.len(), 1);
-        assert_eq!(manager.database_name(Role::Main), "main");
-        assert_eq!(manager.database_name(Role::MasterAdmin), "masteradmin");
+        assert_eq!(manager.database_name(Role::MAIN), Some("main"));
+        assert_eq!(
+            manager.database_name(Role::MASTERADMIN),
+            Some("masteradmin")
+        );
 
         let settings = MongoSettings::new("mongodb://h:1/main")
             .unwrap()
@@ -398,7 +440,7 @@ mod tests {
     #[test]
     fn before_first_use_every_role_is_disconnected_and_no_client_exists() {
         let manager = ConnectionManager::new(MongoSettings::new("mongodb://h:1/main").unwrap());
-        for role in Role::ALL {
+        for role in Role::DEFAULTS {
             assert_eq!(manager.state(role), ConnectionState::Disconnected);
         }
         assert_eq!(manager.client_count(), 0);
@@ -407,17 +449,18 @@ mod tests {
     #[test]
     fn before_first_use_the_pool_is_empty_with_the_limit_from_the_settings_the_uri_or_the_default()
     {
-        let stats =
-            |settings: MongoSettings, role| ConnectionManager::new(settings).pool_stats(role);
+        let stats = |settings: MongoSettings, role| {
+            ConnectionManager::new(settings).pool_stats(role).unwrap()
+        };
         let from_uri = MongoSettings::new("mongodb://h:1/main?maxPoolSize=7").unwrap();
-        let pool = stats(from_uri.clone(), Role::Main);
+        let pool = stats(from_uri.clone(), Role::MAIN);
         assert_eq!((pool.open, pool.peak, pool.max_pool_size), (0, 0, 7));
-        assert_eq!(stats(from_uri.clone(), Role::MasterAdmin), pool);
-        let pool = stats(from_uri.with_max_pool_size(3), Role::Main);
+        assert_eq!(stats(from_uri.clone(), Role::MASTERADMIN), pool);
+        let pool = stats(from_uri.with_max_pool_size(3), Role::MAIN);
         assert_eq!(pool.max_pool_size, 3);
         let pool = stats(
             MongoSettings::new("mongodb://h:1/main").unwrap(),
-            Role::Main,
+            Role::MAIN,
         );
         assert_eq!(pool.max_pool_size, DEFAULT_MAX_POOL_SIZE);
     }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::{EntityKind, Id, Record};
+use domain::{Id, Record};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
@@ -93,14 +93,14 @@ impl<T: MongoEntity> MongoRepository<T> {
 
     fn not_found(id: Id<T>) -> RepositoryError {
         RepositoryError::NotFound {
-            kind: T::KIND,
+            model: T::NAME,
             id: id.to_string(),
         }
     }
 
     fn stale(id: Id<T>) -> RepositoryError {
         Conflict::StaleVersion {
-            kind: T::KIND,
+            model: T::NAME,
             id: id.to_string(),
         }
         .into()
@@ -108,15 +108,15 @@ impl<T: MongoEntity> MongoRepository<T> {
 
     /// What a duplicate key on a write is reported as: the kind's unique field, or, for a
     /// unique index this crate did not create (Mongoose schemas may add some), a generic key.
-    fn unique() -> Option<(EntityKind, &'static str)> {
-        Some((T::KIND, T::UNIQUE_FIELD.unwrap_or(OTHER_UNIQUE_KEY)))
+    fn unique() -> Option<(&'static str, &'static str)> {
+        Some((T::NAME, T::UNIQUE_FIELD.unwrap_or(OTHER_UNIQUE_KEY)))
     }
 
     /// Maps a driver error and logs what is not the caller's doing.
     fn fail(
         &self,
         err: &mongodb::error::Error,
-        unique: Option<(EntityKind, &'static str)>,
+        unique: Option<(&'static str, &'static str)>,
     ) -> RepositoryError {
         let mapped = self.connection.map_error(err, unique);
         match &mapped {

@@ -1,48 +1,50 @@
-//! Start-up wiring: storage chosen from configuration, one repository per bound
-//! (entity kind, role), and the state every front door serves.
+//! Start-up wiring: storage chosen from configuration, one binding per (model, role), the
+//! routes checked against the bindings, and the state every front door serves.
 
 use std::sync::Arc;
 
-use adapters_memory::{MemoryMonitor, MemoryRepository};
-use adapters_mongo::{ConnectionManager, MongoEntity, MongoRepository, MongoSettings};
-use domain::{Admin, Branch, Customer, EntityKind, Machine, MasterAdmin, Order};
-use ports::{ConnectionMonitor, Repository, Role};
+use adapters_mongo::{ConnectionManager, MongoSettings};
+use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
+use ports::Role;
+use registry::{Registry, RegistryError};
 use secrecy::ExposeSecret;
+
+pub use registry::Backend;
 
 use crate::auth::JwtKeys;
 use crate::config::{AppConfig, BackendConfig};
 use crate::demo::{self, DemoLogin};
-use crate::http::AppState;
-use crate::registry::{Registered, Registry};
+use crate::http::{back_office_routes, AppState, Mount, MountError};
 
-/// The storage the repositories run on.
+/// What a service built on this crate serves: the roles it needs beyond `main` and
+/// `masteradmin`, its bindings and its routes. [`Service::back_office`] is this repository's;
+/// a team's own service declares its own.
 #[derive(Debug, Clone)]
-pub enum Backend {
-    /// In memory.
-    Memory,
-    /// MongoDB, through one manager of lazily created, cached clients.
-    Mongo(ConnectionManager),
+pub struct Service {
+    /// Roles besides the two defaults (for the in-memory backend; MongoDB takes them from its
+    /// settings).
+    pub roles: Vec<Role>,
+    /// One line per (model, role): what the registry serves.
+    pub bind: fn(Registry) -> Result<Registry, RegistryError>,
+    /// The routes, each checked at start-up against the bindings.
+    pub routes: fn() -> Vec<Mount>,
 }
 
-impl Backend {
-    fn repository<T: Registered + MongoEntity>(&self, role: Role) -> Arc<dyn Repository<T>> {
-        match self {
-            Backend::Memory => Arc::new(MemoryRepository::<T>::new()),
-            Backend::Mongo(manager) => Arc::new(MongoRepository::<T>::new(manager.role(role))),
-        }
-    }
-
-    fn monitor(&self) -> Arc<dyn ConnectionMonitor> {
-        match self {
-            Backend::Memory => Arc::new(MemoryMonitor),
-            Backend::Mongo(manager) => Arc::new(manager.clone()),
-        }
-    }
-
-    /// Closes every database client; in-memory data is simply dropped.
-    pub async fn shutdown(&self) {
-        if let Backend::Mongo(manager) = self {
-            manager.shutdown().await;
+impl Service {
+    /// The back office: business models on `main`, administrator accounts on `masteradmin`.
+    pub fn back_office() -> Self {
+        Self {
+            roles: Vec::new(),
+            bind: |registry| {
+                registry
+                    .bind::<Branch>(Role::MAIN)?
+                    .bind::<Customer>(Role::MAIN)?
+                    .bind::<Order>(Role::MAIN)?
+                    .bind::<Machine>(Role::MAIN)?
+                    .bind::<MasterAdmin>(Role::MASTERADMIN)?
+                    .bind::<Admin>(Role::MASTERADMIN)
+            },
+            routes: back_office_routes,
         }
     }
 }
@@ -56,6 +58,12 @@ pub enum StartupError {
     /// MongoDB is configured but no secret to verify tokens is (or it is empty).
     #[error("AUTH_JWT_SECRET is required, and must not be empty, when MONGO_URI is set")]
     MissingJwtSecret,
+    /// A binding names an unknown model or role.
+    #[error(transparent)]
+    Binding(#[from] RegistryError),
+    /// A route needs a binding that is missing, or is too open for its role.
+    #[error(transparent)]
+    Route(#[from] MountError),
     /// Demo records could not be written.
     #[error("could not write the demo records: {0}")]
     Demo(#[from] demo::SeedError),
@@ -73,13 +81,26 @@ pub struct Application {
 }
 
 impl Application {
-    /// Wires the service. Does no database I/O: connections open on first use.
+    /// Wires the back office. Does no database I/O: connections open on first use.
     ///
     /// # Errors
     /// See [`StartupError`].
     pub async fn build(config: AppConfig) -> Result<Self, StartupError> {
+        Self::build_service(config, Service::back_office()).await
+    }
+
+    /// Wires `service`: its bindings, then `config`'s extra bindings, then its routes, each
+    /// checked against what is bound. Does no database I/O.
+    ///
+    /// # Errors
+    /// See [`StartupError`].
+    pub async fn build_service(config: AppConfig, service: Service) -> Result<Self, StartupError> {
         let backend = match config.backend {
-            BackendConfig::Memory => Backend::Memory,
+            BackendConfig::Memory => Backend::memory(
+                Role::DEFAULTS
+                    .into_iter()
+                    .chain(service.roles.iter().copied()),
+            ),
             BackendConfig::Mongo(settings) => {
                 let settings = settings.with_ping_timeout(config.ping_timeout);
                 warn_if_roles_share_a_database(&settings);
@@ -93,12 +114,18 @@ impl Application {
         let demo_mode = jwt_secret.is_none();
         let secret = match (jwt_secret, &backend) {
             (Some(secret), _) => secret,
-            (None, Backend::Memory) => demo::generated_secret(),
+            (None, Backend::Memory(_)) => demo::generated_secret(),
             (None, Backend::Mongo(_)) => return Err(StartupError::MissingJwtSecret),
         };
-        let registry = bind_all(&backend, config.bindings.iter());
+        let registry =
+            (service.bind)(Registry::new(backend.clone()))?.bind_listed(&config.bindings)?;
+        let mounts = (service.routes)();
+        for mount in &mounts {
+            mount.check(&registry)?;
+        }
         let state = AppState {
-            registry,
+            registry: Arc::new(registry),
+            mounts: mounts.into(),
             keys: JwtKeys::new(&secret),
             ping_timeout: config.ping_timeout,
             request_timeout: config.request_timeout,
@@ -123,25 +150,13 @@ impl Application {
 /// The fallback (no `MASTER_ADMIN_MONGO_URI`) keeps administrator accounts in the business
 /// database: allowed, as in the Node.js system, but worth a line at every start.
 fn warn_if_roles_share_a_database(settings: &MongoSettings) {
-    let (main, admin) = (settings.role(Role::Main), settings.role(Role::MasterAdmin));
-    if main.database() == admin.database() && main.redacted_uri() == admin.redacted_uri() {
+    if let (Some(main), Some(_)) = (
+        settings.role(Role::MAIN),
+        settings.fallback_of(Role::MASTERADMIN),
+    ) {
         tracing::warn!(
             database = main.database(),
             "MASTER_ADMIN_MONGO_URI is not set: administrator accounts share the main database"
         );
     }
-}
-
-fn bind_all(backend: &Backend, bindings: impl Iterator<Item = (EntityKind, Role)>) -> Registry {
-    bindings.fold(
-        Registry::new(backend.monitor()),
-        |registry, (kind, role)| match kind {
-            EntityKind::Branch => registry.bind(role, backend.repository::<Branch>(role)),
-            EntityKind::Customer => registry.bind(role, backend.repository::<Customer>(role)),
-            EntityKind::Order => registry.bind(role, backend.repository::<Order>(role)),
-            EntityKind::Machine => registry.bind(role, backend.repository::<Machine>(role)),
-            EntityKind::MasterAdmin => registry.bind(role, backend.repository::<MasterAdmin>(role)),
-            EntityKind::Admin => registry.bind(role, backend.repository::<Admin>(role)),
-        },
-    )
 }

@@ -7,7 +7,6 @@ use adapters_mongo::{ConfigError, MongoSettings};
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 
-use crate::registry::Bindings;
 use crate::telemetry::LogFormat;
 
 /// The back-office service.
@@ -62,9 +61,10 @@ pub struct Settings {
     #[arg(long, env = "AUTH_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<SecretString>,
 
-    /// Extra entity bindings, `kind@role` separated by commas (e.g. `admins@main`).
+    /// Extra bindings of models on more roles, `models@role` separated by commas (e.g.
+    /// `admins@main`).
     #[arg(long, env = "EXTRA_BINDINGS", default_value = "", global = true)]
-    pub bindings: Bindings,
+    pub bindings: String,
 
     /// Milliseconds a request may take before it is answered 503.
     #[arg(
@@ -96,8 +96,8 @@ pub struct AppConfig {
     pub backend: BackendConfig,
     /// The token secret; `None` only on the in-memory backend, which then makes one up.
     pub jwt_secret: Option<SecretString>,
-    /// Which entity kinds are served on which role.
-    pub bindings: Bindings,
+    /// Extra bindings, `models@role` separated by commas, over the service's own.
+    pub bindings: String,
     /// See [`Settings::request_timeout_ms`].
     pub request_timeout: Duration,
     /// See [`Settings::ping_timeout_ms`].

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 
 use crate::auth::CallerRole;
 use crate::http::AppState;
-use crate::registry::RegistryError;
+use registry::RegistryError;
 
 /// How long the printed demo token stays valid.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
@@ -67,7 +67,7 @@ pub fn generated_secret() -> SecretString {
 /// See [`SeedError`].
 pub async fn seed(state: &AppState) -> Result<DemoLogin, SeedError> {
     let registry = &state.registry;
-    let branches = registry.repository::<Branch>(Role::Main)?;
+    let branches = registry.repository::<Branch>(Role::MAIN)?;
     let lyon = Branch::new(
         BranchName::parse("Lyon")?,
         Location::parse("12 rue de la Forge")?,
@@ -83,7 +83,7 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, SeedError> {
         Phone::parse("+33 4 72 00 00 00")?,
     );
     let acme = registry
-        .repository::<Customer>(Role::Main)?
+        .repository::<Customer>(Role::MAIN)?
         .create(acme)
         .await?
         .id();
@@ -94,7 +94,7 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, SeedError> {
     );
     let order = Order::new(lyon, acme, vec![gears], OrderStatus::Pending)?;
     registry
-        .repository::<Order>(Role::Main)?
+        .repository::<Order>(Role::MAIN)?
         .create(order)
         .await?;
     let press = Machine::new(
@@ -104,7 +104,7 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, SeedError> {
         MachineStatus::Running,
     );
     registry
-        .repository::<Machine>(Role::Main)?
+        .repository::<Machine>(Role::MAIN)?
         .create(press)
         .await?;
 
@@ -115,7 +115,7 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, SeedError> {
         Some(lyon),
     );
     registry
-        .repository::<Admin>(Role::MasterAdmin)?
+        .repository::<Admin>(Role::MASTERADMIN)?
         .create(ada)
         .await?;
     let grace = MasterAdmin::new(
@@ -124,7 +124,7 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, SeedError> {
         Email::parse("grace@example.com")?,
     );
     let grace = registry
-        .repository::<MasterAdmin>(Role::MasterAdmin)?
+        .repository::<MasterAdmin>(Role::MASTERADMIN)?
         .create(grace)
         .await?;
     let subject = grace.id().to_string();

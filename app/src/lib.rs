@@ -3,8 +3,8 @@ The back-office service: wires connection roles to repositories at start-up and 
 system's operations over HTTP (`axum`) and AWS Lambda (`lambda_http`).
 
 Module map:
-- [`registry`]: which repository serves each entity kind on each role;
-- [`backend`]: builds the registry on MongoDB or in memory from configuration;
+- [`backend`]: builds the registry (the `registry` crate) on MongoDB or in memory from
+  configuration, and checks the routes against it;
 - [`auth`]: verified caller identity (JWT, or the Lambda authorizer) and what it may reach;
 - [`http`]: the one [`axum::Router`] both front doors serve;
 - [`lambda`]: the AWS Lambda front door;
@@ -19,5 +19,4 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod lambda;
-pub mod registry;
 pub mod telemetry;

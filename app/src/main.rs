@@ -8,7 +8,7 @@ use app::backend::Application;
 use app::config::{Cli, Command};
 use app::{http, lambda, telemetry};
 use clap::Parser;
-use ports::{ConnectionState, Role};
+use ports::ConnectionState;
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -62,7 +62,7 @@ async fn serve(application: &Application, port: u16) -> Result<(), Box<dyn std::
 }
 
 fn announce_backend(application: &Application, port: u16) {
-    if let app::backend::Backend::Memory = application.backend {
+    if let app::backend::Backend::Memory(_) = application.backend {
         tracing::warn!("NO DATABASE CONFIGURED: running on the in-memory backend (set MONGO_URI to use MongoDB)");
     }
     if let Some(demo) = &application.demo {
@@ -97,7 +97,7 @@ async fn shutdown_signal() {
 async fn health(application: &Application) -> ExitCode {
     let monitor = application.state.registry.monitor();
     let mut all_up = true;
-    for role in Role::ALL {
+    for role in monitor.roles() {
         let ping = tokio::time::timeout(application.state.ping_timeout, monitor.ping(role)).await;
         let state = monitor.state(role);
         match ping {

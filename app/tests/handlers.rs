@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::{CallerRole, JwtKeys};
-use app::http::{router, AppState};
-use app::registry::{Registered, Registry};
+use app::http::{back_office_routes, router, AppState};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use domain::{Admin, Branch, BranchName, Id, Location, Order, Record, Version};
 use http_body_util::BodyExt;
-use ports::{MockConnectionMonitor, MockRepository, RepositoryError, Role};
+use ports::{MockRepository, RepositoryError, Role};
+use registry::{Backend, Bindable, Registry};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -25,13 +25,13 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         Self {
-            registry: Registry::new(Arc::new(MockConnectionMonitor::new())),
+            registry: Registry::new(Backend::memory(Role::DEFAULTS)),
             keys: JwtKeys::new(&SecretString::from("handler-test-secret")),
         }
     }
 
-    fn bind<T: Registered>(mut self, role: Role, mock: MockRepository<T>) -> Self {
-        self.registry = self.registry.bind(role, Arc::new(mock));
+    fn bind<T: Bindable>(mut self, role: Role, mock: MockRepository<T>) -> Self {
+        self.registry = self.registry.bind_repository(role, Arc::new(mock));
         self
     }
 
@@ -44,7 +44,8 @@ impl Harness {
             .headers
             .insert("authorization", format!("Bearer {token}").parse().unwrap());
         let state = AppState {
-            registry: self.registry,
+            registry: Arc::new(self.registry),
+            mounts: back_office_routes().into(),
             keys: self.keys,
             ping_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
@@ -75,7 +76,7 @@ fn send(method: &str, uri: &str, body: Value) -> Request<Body> {
         .unwrap()
 }
 
-fn counting<T: Registered>(count: u64) -> MockRepository<T> {
+fn counting<T: Bindable>(count: u64) -> MockRepository<T> {
     let mut mock = MockRepository::new();
     mock.expect_count().times(1).returning(move || Ok(count));
     mock
@@ -91,9 +92,9 @@ fn branch(name: &str) -> Branch {
 #[tokio::test]
 async fn the_dashboard_counts_admins_on_masteradmin_and_branches_and_orders_on_main() {
     let harness = Harness::new()
-        .bind::<Admin>(Role::MasterAdmin, counting(2))
-        .bind::<Branch>(Role::Main, counting(5))
-        .bind::<Order>(Role::Main, counting(11));
+        .bind::<Admin>(Role::MASTERADMIN, counting(2))
+        .bind::<Branch>(Role::MAIN, counting(5))
+        .bind::<Order>(Role::MAIN, counting(11));
     let (status, body) = harness
         .call(CallerRole::MasterAdmin, get("/dashboard"))
         .await;
@@ -109,7 +110,7 @@ async fn the_dashboard_answers_503_naming_the_role_whose_database_is_down() {
     let mut admins = MockRepository::<Admin>::new();
     admins.expect_count().returning(|| {
         Err(RepositoryError::Unavailable {
-            role: Role::MasterAdmin,
+            role: Role::MASTERADMIN,
             reason: "timed out".into(),
         })
     });
@@ -118,9 +119,9 @@ async fn the_dashboard_answers_503_naming_the_role_whose_database_is_down() {
     let mut orders = MockRepository::<Order>::new();
     orders.expect_count().returning(|| Ok(1));
     let harness = Harness::new()
-        .bind(Role::MasterAdmin, admins)
-        .bind(Role::Main, branches)
-        .bind(Role::Main, orders);
+        .bind(Role::MASTERADMIN, admins)
+        .bind(Role::MAIN, branches)
+        .bind(Role::MAIN, orders);
     let (status, body) = harness
         .call(CallerRole::MasterAdmin, get("/dashboard"))
         .await;
@@ -133,7 +134,7 @@ async fn the_dashboard_answers_503_naming_the_role_whose_database_is_down() {
 async fn an_invalid_body_is_rejected_before_any_repository_call() {
     let mut branches = MockRepository::<Branch>::new();
     branches.expect_create().times(0);
-    let harness = Harness::new().bind(Role::Main, branches);
+    let harness = Harness::new().bind(Role::MAIN, branches);
     let request = send(
         "POST",
         "/branches",
@@ -168,7 +169,7 @@ async fn a_patch_saves_the_record_it_read_with_the_change_applied_and_the_versio
         })
         .times(1)
         .returning(|record| Ok(record.saved()));
-    let harness = Harness::new().bind(Role::Main, branches);
+    let harness = Harness::new().bind(Role::MAIN, branches);
     let request = send(
         "PATCH",
         &format!("/branches/{id}"),
@@ -189,7 +190,7 @@ async fn a_caller_without_the_master_admin_role_never_reaches_the_masteradmin_re
         let mut admins = MockRepository::<Admin>::new();
         admins.expect_list().times(0);
         admins.expect_create().times(0);
-        let harness = Harness::new().bind(Role::MasterAdmin, admins);
+        let harness = Harness::new().bind(Role::MASTERADMIN, admins);
         let mut request = get("/admins");
         request
             .headers_mut()
@@ -208,7 +209,7 @@ async fn a_repository_bug_is_a_500_whose_body_hides_the_cause() {
             "document 42 in branches: bad name".into(),
         ))
     });
-    let harness = Harness::new().bind(Role::Main, branches);
+    let harness = Harness::new().bind(Role::MAIN, branches);
     let uri = format!("/branches/{}", Id::<Branch>::generate());
     let (status, body) = harness.call(CallerRole::User, get(&uri)).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -222,7 +223,7 @@ async fn a_repository_bug_is_a_500_whose_body_hides_the_cause() {
 async fn a_malformed_id_in_the_path_is_a_400_without_a_repository_call() {
     let mut branches = MockRepository::<Branch>::new();
     branches.expect_get().times(0);
-    let harness = Harness::new().bind(Role::Main, branches);
+    let harness = Harness::new().bind(Role::MAIN, branches);
     let (status, body) = harness
         .call(CallerRole::User, get("/branches/not-an-id"))
         .await;

@@ -1,7 +1,7 @@
 use serde::Serialize;
 
 use crate::branch::Branch;
-use crate::entity::{Entity, EntityKind};
+use crate::entity::Entity;
 use crate::error::ValidationError;
 use crate::id::Id;
 use crate::text::{Email, FullName, Username};
@@ -67,7 +67,7 @@ impl Admin {
 }
 
 impl Entity for Admin {
-    const KIND: EntityKind = EntityKind::Admin;
+    const NAME: &'static str = "Admin";
     const UNIQUE_FIELD: Option<&'static str> = Some("username");
     type Patch = AdminPatch;
 

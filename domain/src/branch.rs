@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use crate::entity::{Entity, EntityKind};
+use crate::entity::Entity;
 use crate::error::ValidationError;
 use crate::text::bounded_text;
 
@@ -48,7 +48,7 @@ impl Branch {
 }
 
 impl Entity for Branch {
-    const KIND: EntityKind = EntityKind::Branch;
+    const NAME: &'static str = "Branch";
     const UNIQUE_FIELD: Option<&'static str> = Some("name");
     type Patch = BranchPatch;
 

@@ -1,7 +1,7 @@
 use serde::Serialize;
 
 use crate::branch::Branch;
-use crate::entity::{Entity, EntityKind};
+use crate::entity::Entity;
 use crate::error::{Problem, ValidationError};
 use crate::id::Id;
 use crate::text::{bounded_text, Email};
@@ -88,7 +88,7 @@ impl Customer {
 }
 
 impl Entity for Customer {
-    const KIND: EntityKind = EntityKind::Customer;
+    const NAME: &'static str = "Customer";
     const UNIQUE_FIELD: Option<&'static str> = None;
     type Patch = CustomerPatch;
 

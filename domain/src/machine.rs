@@ -4,7 +4,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::branch::Branch;
-use crate::entity::{Entity, EntityKind};
+use crate::entity::Entity;
 use crate::error::{Problem, ValidationError};
 use crate::id::Id;
 use crate::text::{bounded_text, one_of};
@@ -145,7 +145,7 @@ impl Machine {
 }
 
 impl Entity for Machine {
-    const KIND: EntityKind = EntityKind::Machine;
+    const NAME: &'static str = "Machine";
     const UNIQUE_FIELD: Option<&'static str> = Some("serialNumber");
     type Patch = MachinePatch;
 

@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use crate::entity::{Entity, EntityKind};
+use crate::entity::Entity;
 use crate::error::ValidationError;
 use crate::text::{Email, FullName, Username};
 
@@ -52,7 +52,7 @@ impl MasterAdmin {
 }
 
 impl Entity for MasterAdmin {
-    const KIND: EntityKind = EntityKind::MasterAdmin;
+    const NAME: &'static str = "MasterAdmin";
     const UNIQUE_FIELD: Option<&'static str> = Some("username");
     type Patch = MasterAdminPatch;
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::branch::Branch;
 use crate::customer::Customer;
-use crate::entity::{Entity, EntityKind};
+use crate::entity::Entity;
 use crate::error::{Problem, ValidationError};
 use crate::id::Id;
 use crate::text::{bounded_text, one_of};
@@ -262,7 +262,7 @@ fn cents(amount: f64) -> f64 {
 }
 
 impl Entity for Order {
-    const KIND: EntityKind = EntityKind::Order;
+    const NAME: &'static str = "Order";
     const UNIQUE_FIELD: Option<&'static str> = None;
     type Patch = OrderPatch;
 

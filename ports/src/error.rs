@@ -1,5 +1,3 @@
-use domain::EntityKind;
-
 use crate::role::Role;
 
 /// How a repository operation fails. Every backend maps its own failures into these, so
@@ -10,10 +8,10 @@ use crate::role::Role;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RepositoryError {
     /// No entity of this kind has this id.
-    #[error("no {kind} entity has id {id}")]
+    #[error("no {model} has id {id}")]
     NotFound {
-        /// The kind looked up.
-        kind: EntityKind,
+        /// The model looked up, by name (`Branch`).
+        model: &'static str,
         /// The id, as text.
         id: String,
     },
@@ -45,19 +43,20 @@ pub enum RepositoryError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Conflict {
     /// Another entity of the kind already has this value of the unique key.
-    #[error("another {kind} entity already has this {key}")]
+    #[error("another {model} already has this {key}")]
     Duplicate {
-        /// The kind written.
-        kind: EntityKind,
-        /// The unique field, as named in the API and the storage (`serialNumber`).
+        /// The model written, by name.
+        model: &'static str,
+        /// The unique key, as named in the API and the storage (`serialNumber`); fields of a
+        /// compound key are joined by `+`.
         key: &'static str,
     },
 
     /// The entity changed since it was read; read it again and reapply the change.
-    #[error("{kind} entity {id} was changed by someone else since it was read")]
+    #[error("{model} {id} was changed by someone else since it was read")]
     StaleVersion {
-        /// The kind written.
-        kind: EntityKind,
+        /// The model written, by name.
+        model: &'static str,
         /// The id, as text.
         id: String,
     },

@@ -41,6 +41,9 @@ impl fmt::Display for ConnectionState {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ConnectionMonitor: Send + Sync {
+    /// The roles observed, in the order they were configured.
+    fn roles(&self) -> Vec<Role>;
+
     /// The role's connection state now, without any I/O.
     fn state(&self, role: Role) -> ConnectionState;
 

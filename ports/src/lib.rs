@@ -35,4 +35,4 @@ pub use page::Page;
 #[cfg(any(test, feature = "mock"))]
 pub use repository::MockRepository;
 pub use repository::Repository;
-pub use role::{Role, UnknownRole};
+pub use role::{InvalidRoleName, Role, UnknownRole};

@@ -26,12 +26,12 @@ use std::collections::BTreeMap;
 
 use app::http::BODY_LIMIT_BYTES;
 use axum::http::{Method, Request, StatusCode};
-use domain::EntityKind;
 use mongodb::bson::Document;
 use ports::{ConnectionMonitor, ConnectionState, Role};
 use proptest::collection::vec;
 use proptest::sample::select;
 use serde_json::{json, Value};
+use tests::hostile::EntityKind;
 use tests::hostile::{
     blueprint, decode, fail, id_segment, injection, is_object_id, isolation_routes, page_probe,
     probe, run_property, unique_token, Answer, ApiKind, Forged, Harness, Probe, Tally,
@@ -459,7 +459,7 @@ fn no_forged_foreign_or_lesser_credential_reads_or_writes_the_masteradmin_databa
             assert_eq!(
                 (
                     manager.client_count(),
-                    manager.state(Role::MasterAdmin) == ConnectionState::Disconnected
+                    manager.state(Role::MASTERADMIN) == ConnectionState::Disconnected
                 ),
                 (1, true),
                 "{what} made the service connect to the masteradmin database"

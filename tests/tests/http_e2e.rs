@@ -55,8 +55,9 @@ async fn with_role_down(down: ports::Role) -> TestService {
     );
     let live = uri_with_database(&server, &up);
     let (main_uri, masteradmin_uri) = match down {
-        ports::Role::Main => (dead, live),
-        ports::Role::MasterAdmin => (live, dead),
+        ports::Role::MAIN => (dead, live),
+        ports::Role::MASTERADMIN => (live, dead),
+        other => panic!("two-database services have main and masteradmin, not {other}"),
     };
     let settings = MongoSettings::new(main_uri)
         .expect("a valid main URI")
@@ -447,7 +448,7 @@ async fn a_body_over_one_mebibyte_is_413_and_stores_nothing() {
 
 #[tokio::test]
 async fn a_role_whose_server_is_down_answers_503_quickly_without_its_uri_or_password() {
-    let app = with_role_down(ports::Role::Main).await;
+    let app = with_role_down(ports::Role::MAIN).await;
     let token = app.token(CallerRole::MasterAdmin);
 
     let started = Instant::now();
@@ -483,7 +484,7 @@ async fn a_role_whose_server_is_down_answers_503_quickly_without_its_uri_or_pass
 
 #[tokio::test]
 async fn a_503_body_does_not_show_the_database_servers_address() {
-    let app = with_role_down(ports::Role::Main).await;
+    let app = with_role_down(ports::Role::MAIN).await;
     let token = app.token(CallerRole::User);
 
     let message = app
@@ -720,8 +721,8 @@ async fn health_is_200_with_both_roles_connected_when_the_server_is_up() {
 #[tokio::test]
 async fn health_is_503_and_names_the_role_whose_server_is_down() {
     for (down, up) in [
-        (ports::Role::MasterAdmin, "main"),
-        (ports::Role::Main, "masteradmin"),
+        (ports::Role::MASTERADMIN, "main"),
+        (ports::Role::MAIN, "masteradmin"),
     ] {
         let app = with_role_down(down).await;
 

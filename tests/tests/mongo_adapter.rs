@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use adapters_mongo::{ConfigError, ConnectionManager, MongoEntity, MongoRepository, MongoSettings};
 use domain::{
-    Admin, AdminPatch, Branch, BranchName, BranchPatch, Customer, Email, EntityKind, FullName, Id,
-    Location, Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Username, Version,
+    Admin, AdminPatch, Branch, BranchName, BranchPatch, Customer, Email, FullName, Id, Location,
+    Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Username, Version,
 };
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
@@ -38,7 +38,7 @@ fn two_database_manager(prefix: &str) -> ConnectionManager {
 }
 
 fn stores(manager: &ConnectionManager, role: Role) -> Stores {
-    let connection = manager.role(role);
+    let connection = manager.role(role).unwrap();
     Stores {
         branches: Arc::new(MongoRepository::<Branch>::new(connection.clone())),
         customers: Arc::new(MongoRepository::<Customer>::new(connection.clone())),
@@ -52,8 +52,8 @@ fn stores(manager: &ConnectionManager, role: Role) -> Stores {
 async fn fresh_stores() -> RolePair {
     let manager = two_database_manager("contract");
     RolePair {
-        main: stores(&manager, Role::Main),
-        masteradmin: stores(&manager, Role::MasterAdmin),
+        main: stores(&manager, Role::MAIN),
+        masteradmin: stores(&manager, Role::MASTERADMIN),
     }
 }
 
@@ -63,13 +63,14 @@ tests::contract_suite!(fresh_stores);
 // Fixtures and raw access
 
 fn repository<T: MongoEntity>(manager: &ConnectionManager, role: Role) -> MongoRepository<T> {
-    MongoRepository::new(manager.role(role))
+    MongoRepository::new(manager.role(role).unwrap())
 }
 
 /// The raw collection `name` of `role`'s database, through the same role handle.
 async fn raw(manager: &ConnectionManager, role: Role, name: &str) -> mongodb::Collection<Document> {
     manager
         .role(role)
+        .unwrap()
         .database()
         .await
         .unwrap()
@@ -95,8 +96,8 @@ fn oid<T>(id: Id<T>) -> ObjectId {
 #[tokio::test]
 async fn with_two_databases_a_write_through_main_is_absent_from_masteradmin() {
     let manager = two_database_manager("two_dbs");
-    let main = repository::<Branch>(&manager, Role::Main);
-    let masteradmin = repository::<Branch>(&manager, Role::MasterAdmin);
+    let main = repository::<Branch>(&manager, Role::MAIN);
+    let masteradmin = repository::<Branch>(&manager, Role::MASTERADMIN);
 
     let created = main.create(branch("Lyon")).await.unwrap();
 
@@ -107,8 +108,8 @@ async fn with_two_databases_a_write_through_main_is_absent_from_masteradmin() {
     ));
     assert_eq!(masteradmin.count().await.unwrap(), 0);
     assert_ne!(
-        manager.database_name(Role::Main),
-        manager.database_name(Role::MasterAdmin)
+        manager.database_name(Role::MAIN).unwrap(),
+        manager.database_name(Role::MASTERADMIN).unwrap()
     );
 }
 
@@ -119,19 +120,19 @@ async fn with_only_mongo_uri_both_roles_reach_the_same_database() {
         MongoSettings::from_lookup(|name| (name == "MONGO_URI").then(|| uri.clone())).unwrap();
     let manager = ConnectionManager::new(settings);
 
-    let created = repository::<Branch>(&manager, Role::Main)
+    let created = repository::<Branch>(&manager, Role::MAIN)
         .create(branch("Lyon"))
         .await
         .unwrap();
-    let seen = repository::<Branch>(&manager, Role::MasterAdmin)
+    let seen = repository::<Branch>(&manager, Role::MASTERADMIN)
         .get(created.id())
         .await
         .unwrap();
 
     assert_eq!(seen, created);
     assert_eq!(
-        manager.database_name(Role::Main),
-        manager.database_name(Role::MasterAdmin)
+        manager.database_name(Role::MAIN).unwrap(),
+        manager.database_name(Role::MASTERADMIN).unwrap()
     );
     assert_eq!(manager.client_count(), 1);
 }
@@ -139,23 +140,31 @@ async fn with_only_mongo_uri_both_roles_reach_the_same_database() {
 #[tokio::test]
 async fn uris_that_differ_only_in_the_database_share_one_client_each_bound_to_its_database() {
     let manager = two_database_manager("shared");
-    let main = repository::<Branch>(&manager, Role::Main);
-    let masteradmin = repository::<Branch>(&manager, Role::MasterAdmin);
+    let main = repository::<Branch>(&manager, Role::MAIN);
+    let masteradmin = repository::<Branch>(&manager, Role::MASTERADMIN);
 
     let in_main = main.create(branch("Lyon")).await.unwrap();
     let in_admin = masteradmin.create(branch("Paris")).await.unwrap();
-    manager.ping(Role::Main).await.unwrap();
-    manager.ping(Role::MasterAdmin).await.unwrap();
+    manager.ping(Role::MAIN).await.unwrap();
+    manager.ping(Role::MASTERADMIN).await.unwrap();
 
     assert_eq!(
         manager.client_count(),
         1,
         "one client and one pool for both roles"
     );
-    let main_db = manager.role(Role::Main).database().await.unwrap();
-    let admin_db = manager.role(Role::MasterAdmin).database().await.unwrap();
-    assert_eq!(main_db.name(), manager.database_name(Role::Main));
-    assert_eq!(admin_db.name(), manager.database_name(Role::MasterAdmin));
+    let main_db = manager.role(Role::MAIN).unwrap().database().await.unwrap();
+    let admin_db = manager
+        .role(Role::MASTERADMIN)
+        .unwrap()
+        .database()
+        .await
+        .unwrap();
+    assert_eq!(main_db.name(), manager.database_name(Role::MAIN).unwrap());
+    assert_eq!(
+        admin_db.name(),
+        manager.database_name(Role::MASTERADMIN).unwrap()
+    );
     let names = |db: mongodb::Database| async move {
         let documents = all_documents(&db.collection("branches")).await;
         documents
@@ -177,7 +186,7 @@ async fn different_options_or_host_aliases_get_a_client_each() {
         .with_masteradmin_uri(with_app("service-b", "opts_admin"))
         .unwrap();
     let manager = ConnectionManager::new(settings);
-    for role in Role::ALL {
+    for role in Role::DEFAULTS {
         manager.ping(role).await.unwrap();
     }
     assert_eq!(
@@ -196,7 +205,7 @@ async fn different_options_or_host_aliases_get_a_client_each() {
             .with_masteradmin_uri(alias)
             .unwrap();
         let manager = ConnectionManager::new(settings);
-        for role in Role::ALL {
+        for role in Role::DEFAULTS {
             manager.ping(role).await.unwrap();
         }
         assert_eq!(
@@ -213,8 +222,8 @@ async fn concurrent_first_uses_create_a_single_client() {
     let uses: Vec<_> = (0..32)
         .map(|i| {
             let manager = manager.clone();
-            let role = Role::ALL[i % 2];
-            tokio::spawn(async move { manager.role(role).database().await.map(|_| ()) })
+            let role = Role::DEFAULTS[i % 2];
+            tokio::spawn(async move { manager.role(role).unwrap().database().await.map(|_| ()) })
         })
         .collect();
     for used in uses {
@@ -226,13 +235,16 @@ async fn concurrent_first_uses_create_a_single_client() {
 #[tokio::test]
 async fn a_role_handle_only_reaches_its_own_database() {
     let manager = two_database_manager("scoped");
-    let main = manager.role(Role::Main);
-    assert_eq!(main.role(), Role::Main);
+    let main = manager.role(Role::MAIN).unwrap();
+    assert_eq!(main.role(), Role::MAIN);
     assert_eq!(
         main.database().await.unwrap().name(),
-        manager.database_name(Role::Main)
+        manager.database_name(Role::MAIN).unwrap()
     );
-    assert_eq!(main.database_name(), manager.database_name(Role::Main));
+    assert_eq!(
+        main.database_name(),
+        manager.database_name(Role::MAIN).unwrap()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,10 +276,7 @@ fn a_missing_mongo_uri_is_rejected_naming_the_variable() {
     assert_no_secret(&err, "MONGO_URI");
     assert!(matches!(
         err,
-        ConfigError::Missing {
-            variable: "MONGO_URI",
-            ..
-        }
+        ConfigError::Missing { ref variable, .. } if variable == "MONGO_URI"
     ));
 }
 
@@ -314,7 +323,7 @@ fn settings_never_show_a_password() {
     let shown = format!("{settings:?}");
     assert!(!shown.contains("s3cret"), "{shown}");
     let manager = ConnectionManager::new(settings);
-    let shown = format!("{manager:?} {:?}", manager.role(Role::Main));
+    let shown = format!("{manager:?} {:?}", manager.role(Role::MAIN).unwrap());
     assert!(!shown.contains("s3cret"), "{shown}");
 }
 
@@ -328,8 +337,11 @@ fn srv_uris_and_replica_set_options_are_accepted_without_any_lookup() {
         "mongodb://h1:27017,h2:27017/masteradmin?replicaSet=rs0&readPreference=primary",
     )
     .unwrap();
-    assert_eq!(settings.role(Role::Main).database(), "main");
-    assert_eq!(settings.role(Role::MasterAdmin).database(), "masteradmin");
+    assert_eq!(settings.role(Role::MAIN).unwrap().database(), "main");
+    assert_eq!(
+        settings.role(Role::MASTERADMIN).unwrap().database(),
+        "masteradmin"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +350,7 @@ fn srv_uris_and_replica_set_options_are_accepted_without_any_lookup() {
 #[tokio::test]
 async fn the_state_goes_from_disconnected_to_connected_on_first_use_and_back_on_shutdown() {
     let manager = two_database_manager("states");
-    for role in Role::ALL {
+    for role in Role::DEFAULTS {
         assert_eq!(
             manager.state(role),
             ConnectionState::Disconnected,
@@ -351,25 +363,25 @@ async fn the_state_goes_from_disconnected_to_connected_on_first_use_and_back_on_
         "nothing connects before first use"
     );
 
-    let latency = manager.ping(Role::Main).await.unwrap();
+    let latency = manager.ping(Role::MAIN).await.unwrap();
     eprintln!("ping latency on the test server: {latency:?}");
     assert!(latency < SELECTION_TIMEOUT);
-    assert_eq!(manager.state(Role::Main), ConnectionState::Connected);
+    assert_eq!(manager.state(Role::MAIN), ConnectionState::Connected);
 
     manager.shutdown().await;
-    for role in Role::ALL {
+    for role in Role::DEFAULTS {
         assert_eq!(
             manager.state(role),
             ConnectionState::Disconnected,
             "after shutdown"
         );
     }
-    let after = repository::<Branch>(&manager, Role::Main).count().await;
+    let after = repository::<Branch>(&manager, Role::MAIN).count().await;
     assert!(
         matches!(
             after,
             Err(RepositoryError::Unavailable {
-                role: Role::Main,
+                role: Role::MAIN,
                 ..
             })
         ),
@@ -383,7 +395,7 @@ async fn monitoring_events_mark_the_role_connected_without_any_operation_succeed
     let manager = two_database_manager("sdam");
     // Creating the client (no operation) starts the driver's monitor; its events must move the
     // state on their own.
-    manager.role(Role::Main).database().await.unwrap();
+    manager.role(Role::MAIN).unwrap().database().await.unwrap();
     wait_for_state(&manager, ConnectionState::Connected, SELECTION_TIMEOUT).await;
 }
 
@@ -396,7 +408,7 @@ async fn with_the_server_down_first_use_is_unavailable_in_time_and_recovers_when
         .unwrap()
         .with_server_selection_timeout(timeout);
     let manager = ConnectionManager::new(settings);
-    let branches = repository::<Branch>(&manager, Role::Main);
+    let branches = repository::<Branch>(&manager, Role::MAIN);
 
     let started = Instant::now();
     let first = branches.count().await;
@@ -406,7 +418,7 @@ async fn with_the_server_down_first_use_is_unavailable_in_time_and_recovers_when
         matches!(
             &first,
             Err(RepositoryError::Unavailable {
-                role: Role::Main,
+                role: Role::MAIN,
                 ..
             })
         ),
@@ -418,8 +430,8 @@ async fn with_the_server_down_first_use_is_unavailable_in_time_and_recovers_when
         "took {elapsed:?}"
     );
     // Mongoose's readyState after a failed initial connection.
-    assert_eq!(manager.state(Role::Main), ConnectionState::Disconnected);
-    let ping = manager.ping(Role::Main).await;
+    assert_eq!(manager.state(Role::MAIN), ConnectionState::Disconnected);
+    let ping = manager.ping(Role::MAIN).await;
     assert!(
         matches!(ping, Err(RepositoryError::Unavailable { .. })),
         "{ping:?}"
@@ -449,13 +461,13 @@ async fn with_the_server_down_first_use_is_unavailable_in_time_and_recovers_when
     assert_eq!(
         duplicate.unwrap_err(),
         RepositoryError::Conflict(Conflict::Duplicate {
-            kind: EntityKind::Branch,
+            model: "Branch",
             key: "name"
         }),
         "the unique index was created on the first write after the failure"
     );
     assert_eq!(manager.client_count(), 1, "the same client recovered");
-    assert_eq!(manager.state(Role::Main), ConnectionState::Connected);
+    assert_eq!(manager.state(Role::MAIN), ConnectionState::Connected);
     manager.shutdown().await;
 }
 
@@ -468,8 +480,8 @@ async fn the_state_follows_the_server_going_away_and_coming_back_without_any_ope
         .unwrap()
         .with_server_selection_timeout(SELECTION_TIMEOUT);
     let manager = ConnectionManager::new(settings);
-    manager.ping(Role::Main).await.unwrap();
-    assert_eq!(manager.state(Role::Main), ConnectionState::Connected);
+    manager.ping(Role::MAIN).await.unwrap();
+    assert_eq!(manager.state(Role::MAIN), ConnectionState::Connected);
 
     server.kill();
     let killed = Instant::now();
@@ -494,11 +506,11 @@ async fn the_state_follows_the_server_going_away_and_coming_back_without_any_ope
 /// Waits until the `main` state is `expected`, polling only the state (no operation).
 async fn wait_for_state(manager: &ConnectionManager, expected: ConnectionState, within: Duration) {
     let deadline = Instant::now() + within;
-    while manager.state(Role::Main) != expected {
+    while manager.state(Role::MAIN) != expected {
         assert!(
             Instant::now() < deadline,
             "state still {} after {within:?}, expected {expected}",
-            manager.state(Role::Main)
+            manager.state(Role::MAIN)
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -514,7 +526,7 @@ async fn a_refused_login_is_unavailable_and_its_error_never_shows_the_password()
         .with_server_selection_timeout(SELECTION_TIMEOUT);
     let manager = ConnectionManager::new(settings);
 
-    let err = repository::<Branch>(&manager, Role::Main)
+    let err = repository::<Branch>(&manager, Role::MAIN)
         .count()
         .await
         .unwrap_err();
@@ -524,7 +536,7 @@ async fn a_refused_login_is_unavailable_and_its_error_never_shows_the_password()
         matches!(
             err,
             RepositoryError::Unavailable {
-                role: Role::Main,
+                role: Role::MAIN,
                 ..
             }
         ),
@@ -544,20 +556,20 @@ async fn a_server_that_never_answers_makes_ping_unavailable_within_its_timeout()
     let manager = ConnectionManager::new(settings);
 
     let started = Instant::now();
-    let ping = manager.ping(Role::Main).await;
+    let ping = manager.ping(Role::MAIN).await;
     let elapsed = started.elapsed();
     assert!(
         matches!(
             ping,
             Err(RepositoryError::Unavailable {
-                role: Role::Main,
+                role: Role::MAIN,
                 ..
             })
         ),
         "{ping:?}"
     );
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
-    assert_ne!(manager.state(Role::Main), ConnectionState::Connected);
+    assert_ne!(manager.state(Role::MAIN), ConnectionState::Connected);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,7 +581,7 @@ async fn an_order_written_by_mongoose_reads_back_as_a_domain_order() {
     let (id, branch_id, customer_id) = (ObjectId::new(), ObjectId::new(), ObjectId::new());
     let created = DateTime::from_millis(1_700_000_000_123);
     let updated = DateTime::from_millis(1_700_000_500_456);
-    raw(&manager, Role::Main, "orders")
+    raw(&manager, Role::MAIN, "orders")
         .await
         .insert_one(doc! {
             "_id": id,
@@ -589,7 +601,7 @@ async fn an_order_written_by_mongoose_reads_back_as_a_domain_order() {
         .await
         .unwrap();
 
-    let record = repository::<Order>(&manager, Role::Main)
+    let record = repository::<Order>(&manager, Role::MAIN)
         .get(Id::from_bytes(id.bytes()))
         .await
         .unwrap();
@@ -611,7 +623,7 @@ async fn an_order_written_by_mongoose_reads_back_as_a_domain_order() {
 #[tokio::test]
 async fn admins_written_by_mongoose_with_a_null_or_absent_branch_read_back() {
     let manager = two_database_manager("mongoose_admin");
-    let admins = raw(&manager, Role::MasterAdmin, "admins").await;
+    let admins = raw(&manager, Role::MASTERADMIN, "admins").await;
     let (with_null, absent, limited, branch) = (
         ObjectId::new(),
         ObjectId::new(),
@@ -634,7 +646,7 @@ async fn admins_written_by_mongoose_with_a_null_or_absent_branch_read_back() {
         .await
         .unwrap();
 
-    let repository = repository::<Admin>(&manager, Role::MasterAdmin);
+    let repository = repository::<Admin>(&manager, Role::MASTERADMIN);
     let read = |id: ObjectId| repository.get(Id::from_bytes(id.bytes()));
     assert_eq!(read(with_null).await.unwrap().entity().branch_id(), None);
     assert_eq!(read(absent).await.unwrap().entity().branch_id(), None);
@@ -648,7 +660,7 @@ async fn admins_written_by_mongoose_with_a_null_or_absent_branch_read_back() {
 async fn updating_a_mongoose_admin_keeps_the_fields_the_domain_does_not_model() {
     let manager = two_database_manager("mongoose_foreign");
     let id = ObjectId::new();
-    raw(&manager, Role::MasterAdmin, "admins")
+    raw(&manager, Role::MASTERADMIN, "admins")
         .await
         .insert_one(doc! {
             "_id": id, "username": "ada", "fullName": "Ada Lovelace", "email": "ada@example.com",
@@ -657,7 +669,7 @@ async fn updating_a_mongoose_admin_keeps_the_fields_the_domain_does_not_model() 
         })
         .await
         .unwrap();
-    let admins = repository::<Admin>(&manager, Role::MasterAdmin);
+    let admins = repository::<Admin>(&manager, Role::MASTERADMIN);
     let read = admins.get(Id::from_bytes(id.bytes())).await.unwrap();
     let patch = AdminPatch {
         full_name: Some(FullName::parse("Ada King").unwrap()),
@@ -666,7 +678,7 @@ async fn updating_a_mongoose_admin_keeps_the_fields_the_domain_does_not_model() 
     };
     admins.update(read.apply(patch).unwrap()).await.unwrap();
 
-    let stored = raw_by_id(&manager, Role::MasterAdmin, "admins", id).await;
+    let stored = raw_by_id(&manager, Role::MASTERADMIN, "admins", id).await;
     assert_eq!(stored.get_str("fullName").unwrap(), "Ada King");
     assert_eq!(
         stored.get_str("password").unwrap(),
@@ -685,7 +697,7 @@ async fn saving_a_mongoose_order_keeps_its_item_ids_and_the_item_fields_the_doma
 {
     let manager = two_database_manager("mongoose_items");
     let (id, item_id) = (ObjectId::new(), ObjectId::new());
-    raw(&manager, Role::Main, "orders")
+    raw(&manager, Role::MAIN, "orders")
         .await
         .insert_one(doc! {
             "_id": id, "branchId": ObjectId::new(), "customerId": ObjectId::new(),
@@ -696,7 +708,7 @@ async fn saving_a_mongoose_order_keeps_its_item_ids_and_the_item_fields_the_doma
         })
         .await
         .unwrap();
-    let orders = repository::<Order>(&manager, Role::Main);
+    let orders = repository::<Order>(&manager, Role::MAIN);
     let read = orders.get(Id::from_bytes(id.bytes())).await.unwrap();
     let patch = OrderPatch {
         items: Some(vec![line("A", 3, 2.0), line("B", 1, 5.0)]),
@@ -704,7 +716,7 @@ async fn saving_a_mongoose_order_keeps_its_item_ids_and_the_item_fields_the_doma
     };
     orders.update(read.apply(patch).unwrap()).await.unwrap();
 
-    let stored = raw_by_id(&manager, Role::Main, "orders", id).await;
+    let stored = raw_by_id(&manager, Role::MAIN, "orders", id).await;
     let items = stored.get_array("items").unwrap();
     let first = items[0].as_document().unwrap();
     assert_eq!(
@@ -729,11 +741,11 @@ async fn saving_a_mongoose_order_keeps_its_item_ids_and_the_item_fields_the_doma
 #[tokio::test]
 async fn a_mongoose_write_that_moves_updated_at_but_not_the_version_is_not_overwritten() {
     let manager = two_database_manager("mongoose_timestamps");
-    let branches = repository::<Branch>(&manager, Role::Main);
+    let branches = repository::<Branch>(&manager, Role::MAIN);
     let read = branches.create(branch("Lyon")).await.unwrap();
     // What Mongoose's `findByIdAndUpdate` does with `timestamps: true`: `$set` the change and
     // `updatedAt`, leave `__v` alone.
-    raw(&manager, Role::Main, "branches")
+    raw(&manager, Role::MAIN, "branches")
         .await
         .update_one(
             doc! { "_id": oid(read.id()) },
@@ -753,7 +765,7 @@ async fn a_mongoose_write_that_moves_updated_at_but_not_the_version_is_not_overw
         ),
         "expected StaleVersion, got {result:?}"
     );
-    let stored = raw_by_id(&manager, Role::Main, "branches", oid(read.id())).await;
+    let stored = raw_by_id(&manager, Role::MAIN, "branches", oid(read.id())).await;
     assert_eq!(
         stored.get_str("name").unwrap(),
         "Lyon-Nord",
@@ -772,12 +784,12 @@ async fn a_duplicate_on_a_unique_index_a_mongoose_schema_added_is_a_conflict_not
                 .build(),
         )
         .build();
-    raw(&manager, Role::Main, "customers")
+    raw(&manager, Role::MAIN, "customers")
         .await
         .create_index(index)
         .await
         .unwrap();
-    let customers = repository::<Customer>(&manager, Role::Main);
+    let customers = repository::<Customer>(&manager, Role::MAIN);
     let site = Id::generate();
     customers
         .create(tests::contract::customer(site, "Acme"))
@@ -787,7 +799,7 @@ async fn a_duplicate_on_a_unique_index_a_mongoose_schema_added_is_a_conflict_not
         .create(tests::contract::customer(site, "Acme Two"))
         .await;
     let expected = Conflict::Duplicate {
-        kind: EntityKind::Customer,
+        model: "Customer",
         key: "unique key",
     };
     assert_eq!(result.unwrap_err(), RepositoryError::Conflict(expected));
@@ -803,12 +815,12 @@ async fn a_record_written_by_the_adapter_has_the_mongoose_shape() {
         OrderStatus::Pending,
     )
     .unwrap();
-    let record = repository::<Order>(&manager, Role::Main)
+    let record = repository::<Order>(&manager, Role::MAIN)
         .create(order)
         .await
         .unwrap();
 
-    let stored = raw_by_id(&manager, Role::Main, "orders", oid(record.id())).await;
+    let stored = raw_by_id(&manager, Role::MAIN, "orders", oid(record.id())).await;
     assert_eq!(stored.get("_id"), Some(&Bson::ObjectId(oid(record.id()))));
     assert_eq!(
         stored.get("branchId"),
@@ -843,11 +855,11 @@ async fn a_record_written_by_the_adapter_has_the_mongoose_shape() {
         Email::parse("ada@example.com").unwrap(),
         None,
     );
-    let admin = repository::<Admin>(&manager, Role::MasterAdmin)
+    let admin = repository::<Admin>(&manager, Role::MASTERADMIN)
         .create(admin)
         .await
         .unwrap();
-    let stored = raw_by_id(&manager, Role::MasterAdmin, "admins", oid(admin.id())).await;
+    let stored = raw_by_id(&manager, Role::MASTERADMIN, "admins", oid(admin.id())).await;
     let keys: Vec<&str> = stored.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
@@ -867,7 +879,7 @@ async fn a_record_written_by_the_adapter_has_the_mongoose_shape() {
 async fn a_mongoose_document_is_updated_with_the_next_version_and_keeps_its_id() {
     let manager = two_database_manager("mongoose_update");
     let id = ObjectId::new();
-    raw(&manager, Role::Main, "orders")
+    raw(&manager, Role::MAIN, "orders")
         .await
         .insert_one(doc! {
             "_id": id, "branchId": ObjectId::new(), "customerId": ObjectId::new(),
@@ -877,7 +889,7 @@ async fn a_mongoose_document_is_updated_with_the_next_version_and_keeps_its_id()
         })
         .await
         .unwrap();
-    let orders = repository::<Order>(&manager, Role::Main);
+    let orders = repository::<Order>(&manager, Role::MAIN);
     let read = orders.get(Id::from_bytes(id.bytes())).await.unwrap();
 
     let patch = OrderPatch {
@@ -887,7 +899,7 @@ async fn a_mongoose_document_is_updated_with_the_next_version_and_keeps_its_id()
     let saved = orders.update(read.apply(patch).unwrap()).await.unwrap();
 
     assert_eq!(saved.version(), Version::new(1));
-    let stored = raw_by_id(&manager, Role::Main, "orders", id).await;
+    let stored = raw_by_id(&manager, Role::MAIN, "orders", id).await;
     assert_eq!(stored.get("__v"), Some(&Bson::Int32(1)));
     assert_eq!(stored.get_str("status").unwrap(), "in_production");
     assert_eq!(orders.get(saved.id()).await.unwrap(), saved);
@@ -897,12 +909,12 @@ async fn a_mongoose_document_is_updated_with_the_next_version_and_keeps_its_id()
 async fn a_mongoose_document_without_a_version_field_is_at_version_zero_and_can_be_updated() {
     let manager = two_database_manager("mongoose_no_v");
     let id = ObjectId::new();
-    raw(&manager, Role::Main, "branches")
+    raw(&manager, Role::MAIN, "branches")
         .await
         .insert_one(doc! { "_id": id, "name": "Lyon", "location": "Forge" })
         .await
         .unwrap();
-    let branches = repository::<Branch>(&manager, Role::Main);
+    let branches = repository::<Branch>(&manager, Role::MAIN);
     let read = branches.get(Id::from_bytes(id.bytes())).await.unwrap();
     assert_eq!(read.version(), Version::INITIAL);
 
@@ -922,7 +934,7 @@ async fn a_mongoose_document_without_a_version_field_is_at_version_zero_and_can_
 async fn two_updates_from_the_same_read_of_a_mongoose_document_conflict() {
     let manager = two_database_manager("stale");
     let id = ObjectId::new();
-    raw(&manager, Role::Main, "branches")
+    raw(&manager, Role::MAIN, "branches")
         .await
         .insert_one(doc! {
             "_id": id, "name": "Lyon", "location": "Forge", "createdAt": DateTime::now(),
@@ -930,7 +942,7 @@ async fn two_updates_from_the_same_read_of_a_mongoose_document_conflict() {
         })
         .await
         .unwrap();
-    let branches = repository::<Branch>(&manager, Role::Main);
+    let branches = repository::<Branch>(&manager, Role::MAIN);
     let read = branches.get(Id::from_bytes(id.bytes())).await.unwrap();
     let rename = |name: &str| BranchPatch {
         name: Some(BranchName::parse(name).unwrap()),
@@ -948,11 +960,11 @@ async fn two_updates_from_the_same_read_of_a_mongoose_document_conflict() {
     assert_eq!(
         second.unwrap_err(),
         RepositoryError::Conflict(Conflict::StaleVersion {
-            kind: EntityKind::Branch,
+            model: "Branch",
             id: id.to_hex(),
         })
     );
-    let stored = raw_by_id(&manager, Role::Main, "branches", id).await;
+    let stored = raw_by_id(&manager, Role::MAIN, "branches", id).await;
     assert_eq!(stored.get_str("name").unwrap(), "Lyon Nord");
 }
 
@@ -960,7 +972,7 @@ async fn two_updates_from_the_same_read_of_a_mongoose_document_conflict() {
 async fn a_stored_document_that_fails_validation_is_an_internal_error_naming_it() {
     let manager = two_database_manager("invalid_doc");
     let id = ObjectId::new();
-    raw(&manager, Role::Main, "machines")
+    raw(&manager, Role::MAIN, "machines")
         .await
         .insert_one(doc! {
             "_id": id, "branchId": ObjectId::new(), "name": "Press",
@@ -968,7 +980,7 @@ async fn a_stored_document_that_fails_validation_is_an_internal_error_naming_it(
         })
         .await
         .unwrap();
-    let machines = repository::<Machine>(&manager, Role::Main);
+    let machines = repository::<Machine>(&manager, Role::MAIN);
 
     for result in [
         machines.get(Id::from_bytes(id.bytes())).await.map(|_| ()),
@@ -990,28 +1002,28 @@ async fn a_stored_document_that_fails_validation_is_an_internal_error_naming_it(
 async fn the_unique_indexes_exist_after_ensure_indexes_and_are_unique() {
     let manager = two_database_manager("indexes");
     let checks: [(&str, &str, Role); 4] = [
-        ("branches", "name", Role::Main),
-        ("machines", "serialNumber", Role::Main),
-        ("masteradmins", "username", Role::MasterAdmin),
-        ("admins", "username", Role::MasterAdmin),
+        ("branches", "name", Role::MAIN),
+        ("machines", "serialNumber", Role::MAIN),
+        ("masteradmins", "username", Role::MASTERADMIN),
+        ("admins", "username", Role::MASTERADMIN),
     ];
-    repository::<Branch>(&manager, Role::Main)
+    repository::<Branch>(&manager, Role::MAIN)
         .ensure_indexes()
         .await
         .unwrap();
-    repository::<Machine>(&manager, Role::Main)
+    repository::<Machine>(&manager, Role::MAIN)
         .ensure_indexes()
         .await
         .unwrap();
-    repository::<MasterAdmin>(&manager, Role::MasterAdmin)
+    repository::<MasterAdmin>(&manager, Role::MASTERADMIN)
         .ensure_indexes()
         .await
         .unwrap();
-    let admins = repository::<Admin>(&manager, Role::MasterAdmin);
+    let admins = repository::<Admin>(&manager, Role::MASTERADMIN);
     admins.ensure_indexes().await.unwrap();
     admins.ensure_indexes().await.unwrap(); // idempotent
                                             // A second repository over the same collection creates the same index again: idempotent.
-    repository::<Admin>(&manager, Role::MasterAdmin)
+    repository::<Admin>(&manager, Role::MASTERADMIN)
         .ensure_indexes()
         .await
         .unwrap();
@@ -1049,7 +1061,7 @@ async fn the_unique_indexes_exist_after_ensure_indexes_and_are_unique() {
 #[tokio::test]
 async fn lists_are_in_id_order_and_counts_need_no_filter() {
     let manager = two_database_manager("list");
-    let branches = repository::<Branch>(&manager, Role::Main);
+    let branches = repository::<Branch>(&manager, Role::MAIN);
     let mut created = Vec::new();
     for i in 0..7 {
         created.push(
@@ -1070,7 +1082,7 @@ async fn lists_are_in_id_order_and_counts_need_no_filter() {
 #[tokio::test]
 async fn a_burst_of_reads_by_id_is_served_by_one_pool() {
     let manager = two_database_manager("burst");
-    let branches = Arc::new(repository::<Branch>(&manager, Role::Main));
+    let branches = Arc::new(repository::<Branch>(&manager, Role::MAIN));
     let created = branches.create(branch("Lyon")).await.unwrap();
     let started = Instant::now();
     let reads: Vec<_> = (0..200)

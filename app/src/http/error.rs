@@ -11,7 +11,7 @@ use ports::{Conflict, RepositoryError};
 use serde_json::json;
 
 use crate::auth::AuthError;
-use crate::registry::RegistryError;
+use registry::RegistryError;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]

@@ -7,25 +7,27 @@
 pub mod error;
 pub mod extract;
 mod guard;
+mod mount;
 mod overview;
 mod request_log;
 pub mod resources;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::{from_fn_with_state, map_response, Next};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
+use ports::Role;
+use registry::Registry;
 use serde::Serialize;
 
 use crate::auth::JwtKeys;
-use crate::registry::Registry;
 use error::ApiError;
-use request_log::RouteRoles;
-use resources::routes;
+pub use mount::{crud, reports, Access, Mount, MountError};
 
 /// The largest accepted request body: 1 MiB.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
@@ -33,8 +35,10 @@ pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The repositories of both roles.
-    pub registry: Registry,
+    /// The repositories of every role.
+    pub registry: Arc<Registry>,
+    /// The routes served besides `/health`, checked against the registry at start-up.
+    pub mounts: Arc<[Mount]>,
     /// The keys that verify callers' tokens.
     pub keys: JwtKeys,
     /// How long a health check waits for each database's ping.
@@ -57,32 +61,28 @@ impl<T> Data<T> {
     }
 }
 
-/// The whole API.
-pub fn router(state: AppState) -> Router {
-    let business = Router::new()
-        .merge(routes::<Branch>())
-        .merge(routes::<Customer>())
-        .merge(routes::<Order>())
-        .merge(routes::<Machine>())
-        .route_layer(from_fn_with_state(state.clone(), guard::any_caller))
-        .route_layer(map_response(RouteRoles::MAIN.tag()));
-    let privileged = Router::new()
-        .merge(routes::<MasterAdmin>())
-        .merge(routes::<Admin>())
-        .route_layer(from_fn_with_state(state.clone(), guard::master_admin))
-        .route_layer(map_response(RouteRoles::MASTERADMIN.tag()));
-    let cross_database = Router::new()
-        .route("/dashboard", get(overview::dashboard))
-        .route("/me", get(overview::me))
-        .route("/counts", get(overview::counts))
-        .route_layer(from_fn_with_state(state.clone(), guard::master_admin))
-        .route_layer(map_response(RouteRoles::BOTH.tag()));
+/// The back office's routes: one line per model, saying where it is served, from which role
+/// and for whom; then the reports across databases.
+pub fn back_office_routes() -> Vec<Mount> {
+    vec![
+        crud::<Branch>("/branches", Role::MAIN, Access::AnyCaller),
+        crud::<Customer>("/customers", Role::MAIN, Access::AnyCaller),
+        crud::<Order>("/orders", Role::MAIN, Access::AnyCaller),
+        crud::<Machine>("/machines", Role::MAIN, Access::AnyCaller),
+        crud::<MasterAdmin>("/master-admins", Role::MASTERADMIN, Access::MasterAdmin),
+        crud::<Admin>("/admins", Role::MASTERADMIN, Access::MasterAdmin),
+        reports(),
+    ]
+}
 
+/// The whole API: `/health`, then every mount of `state`.
+pub fn router(state: AppState) -> Router {
+    let routes = state.mounts.iter().fold(Router::new(), |routes, mount| {
+        routes.merge(mount.router(&state))
+    });
     Router::new()
         .route("/health", get(overview::health))
-        .merge(business)
-        .merge(privileged)
-        .merge(cross_database)
+        .merge(routes)
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -14,7 +14,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::AppQuery;
 use super::{AppState, Data};
 use crate::auth::Identity;
-use crate::registry::CountError;
+use registry::ByNameError;
 
 /// The counts of `GET /dashboard`.
 #[derive(Debug, Serialize)]
@@ -29,9 +29,9 @@ pub struct Dashboard {
 /// is a `503` naming the role: partial counts would be wrong counts.
 pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Data<Dashboard>>> {
     let registry = &state.registry;
-    let admins = registry.repository::<Admin>(Role::MasterAdmin)?;
-    let branches = registry.repository::<Branch>(Role::Main)?;
-    let orders = registry.repository::<Order>(Role::Main)?;
+    let admins = registry.repository::<Admin>(Role::MASTERADMIN)?;
+    let branches = registry.repository::<Branch>(Role::MAIN)?;
+    let orders = registry.repository::<Order>(Role::MAIN)?;
     let (total_admins, total_branches, total_orders) =
         tokio::try_join!(admins.count(), branches.count(), orders.count())?;
     Ok(Data::json(Dashboard {
@@ -55,8 +55,8 @@ pub async fn me(State(state): State<AppState>, caller: Identity) -> ApiResult<Js
         .map_err(|_| ApiError::NotFound("the token's subject is not a master admin id".into()))?;
     let master_admins = state
         .registry
-        .repository::<MasterAdmin>(Role::MasterAdmin)?;
-    let branches = state.registry.repository::<Branch>(Role::Main)?;
+        .repository::<MasterAdmin>(Role::MASTERADMIN)?;
+    let branches = state.registry.repository::<Branch>(Role::MAIN)?;
     let (account, total_branches) = tokio::try_join!(master_admins.get(id), branches.count())?;
     Ok(Data::json(Me {
         full_name: account.entity().full_name().to_string(),
@@ -83,10 +83,8 @@ pub async fn counts(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<CountsQuery>,
 ) -> ApiResult<Json<Data<BTreeMap<String, u64>>>> {
-    let role: Role = query
-        .role
-        .parse()
-        .map_err(|e: ports::UnknownRole| ApiError::BadRequest(e.to_string()))?;
+    let role = Role::find(&query.role, state.registry.roles())
+        .map_err(|unknown| ApiError::BadRequest(unknown.to_string()))?;
     let names: Vec<&str> = query.entities.split(',').map(str::trim).collect();
     if names.iter().any(|name| name.is_empty()) || names.len() > MAX_COUNTED {
         let expected = format!("entities: 1 to {MAX_COUNTED} names separated by commas");
@@ -97,8 +95,9 @@ pub async fn counts(
         .counts_by_name(role, &names)
         .await
         .map_err(|e| match e {
-            CountError::Registry(unknown) => ApiError::BadRequest(unknown.to_string()),
-            CountError::Repository(failure) => failure.into(),
+            ByNameError::Registry(unknown) => ApiError::BadRequest(unknown.to_string()),
+            ByNameError::Id(bad) => ApiError::BadRequest(bad.to_string()),
+            ByNameError::Repository(failure) => failure.into(),
         })?;
     Ok(Data::json(counts.into_iter().collect()))
 }
@@ -125,7 +124,7 @@ pub struct Health {
 /// same body. Needs no credentials, so load balancers can call it.
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Data<Health>>) {
     let monitor = state.registry.monitor();
-    let pings = Role::ALL.map(|role| async move {
+    let pings = monitor.roles().into_iter().map(|role| async move {
         let ping = tokio::time::timeout(state.ping_timeout, monitor.ping(role)).await;
         let (ping_ms, error) = match ping {
             Ok(Ok(latency)) => (Some(latency.as_secs_f64() * 1000.0), None),

@@ -15,16 +15,14 @@ use tracing::Span;
 use super::error::InternalCause;
 
 /// The database roles a group of routes touches, attached to its responses for the log.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteRoles(&'static str);
+#[derive(Debug, Clone)]
+pub struct RouteRoles(std::sync::Arc<str>);
 
 impl RouteRoles {
-    /// Business routes.
-    pub const MAIN: RouteRoles = RouteRoles("main");
-    /// Administrator routes.
-    pub const MASTERADMIN: RouteRoles = RouteRoles("masteradmin");
-    /// Routes that read both databases.
-    pub const BOTH: RouteRoles = RouteRoles("main,masteradmin");
+    /// The roles `roles`, shown joined by commas (`main,masteradmin`).
+    pub fn new(roles: &[&str]) -> Self {
+        Self(roles.join(",").into())
+    }
 
     /// A response mapper that attaches these roles.
     pub fn tag(
@@ -32,7 +30,7 @@ impl RouteRoles {
     ) -> impl Fn(axum::response::Response) -> std::future::Ready<axum::response::Response> + Clone
     {
         move |mut response| {
-            response.extensions_mut().insert(self);
+            response.extensions_mut().insert(self.clone());
             std::future::ready(response)
         }
     }
@@ -62,7 +60,7 @@ fn response_line(response: &Response<Body>, latency: Duration, _span: &Span) {
     let roles = response
         .extensions()
         .get::<RouteRoles>()
-        .map_or("-", |roles| roles.0);
+        .map_or("-", |roles| &*roles.0);
     if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
         tracing::error!(%cause, "request failed on a bug");
     }

@@ -30,7 +30,7 @@ async fn round_trip<T: Entity>(repository: &dyn Repository<T>, entity: T) -> Rec
     );
     assert_eq!(created.created_at(), created.updated_at());
     let read = repository.get(created.id()).await.expect("get");
-    assert_eq!(read, created, "{} must read back as created", T::KIND);
+    assert_eq!(read, created, "{} must read back as created", T::NAME);
     created
 }
 

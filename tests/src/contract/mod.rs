@@ -9,6 +9,7 @@
 //! tests::contract_suite!(fresh_stores);
 //! ```
 
+pub mod any_model;
 mod crud;
 mod fixtures;
 mod isolation;

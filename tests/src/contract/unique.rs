@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use domain::{BranchName, BranchPatch, Entity, EntityKind, Id};
+use domain::{BranchName, BranchPatch, Entity, Id};
 use ports::{Conflict, Repository, RepositoryError};
 
 use super::fixtures::{admin, branch, customer, machine, master_admin};
@@ -45,7 +45,7 @@ async fn rejects_second<T: Entity>(repository: &dyn Repository<T>, first: T, sec
     let result = repository.create(second).await;
     assert_duplicate(
         &result,
-        T::KIND,
+        T::NAME,
         T::UNIQUE_FIELD.expect("kind has a unique key"),
     );
     assert_eq!(
@@ -57,10 +57,10 @@ async fn rejects_second<T: Entity>(repository: &dyn Repository<T>, first: T, sec
 
 fn assert_duplicate<T: Debug>(
     result: &Result<T, RepositoryError>,
-    kind: EntityKind,
+    model: &'static str,
     key: &'static str,
 ) {
-    let expected = RepositoryError::Conflict(Conflict::Duplicate { kind, key });
+    let expected = RepositoryError::Conflict(Conflict::Duplicate { model, key });
     assert!(
         matches!(result, Err(e) if *e == expected),
         "expected {expected:?}, got {result:?}"
@@ -96,7 +96,7 @@ pub async fn an_update_to_a_unique_value_held_by_another_is_a_conflict_and_chang
     };
     let renamed = paris.clone().apply(rename).expect("valid patch");
     let result = branches.update(renamed).await;
-    assert_duplicate(&result, EntityKind::Branch, "name");
+    assert_duplicate(&result, "Branch", "name");
     assert_eq!(branches.get(paris.id()).await.expect("get"), paris);
     assert_eq!(branches.get(lyon.id()).await.expect("get"), lyon);
 }

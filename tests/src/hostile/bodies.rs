@@ -3,7 +3,9 @@
 //! role-isolation routes.
 
 use axum::http::Method;
-use domain::{EntityKind, Order};
+use domain::Order;
+
+use super::EntityKind;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;

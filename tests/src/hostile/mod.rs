@@ -14,6 +14,7 @@
 pub mod answers;
 pub mod bodies;
 pub mod credentials;
+mod kind;
 pub mod requests;
 pub mod values;
 
@@ -27,9 +28,9 @@ use app::config::AppConfig;
 use axum::body::Body;
 use axum::http::Request;
 use domain::{
-    Admin, Branch, BranchName, Customer, CustomerName, Email, EntityKind, FullName, LineItem,
-    Location, Machine, MachineName, MachineStatus, MasterAdmin, Order, OrderStatus, Phone,
-    Quantity, SerialNumber, Sku, UnitPrice, Username,
+    Admin, Branch, BranchName, Customer, CustomerName, Email, FullName, LineItem, Location,
+    Machine, MachineName, MachineStatus, MasterAdmin, Order, OrderStatus, Phone, Quantity,
+    SerialNumber, Sku, UnitPrice, Username,
 };
 use ports::{Repository, Role};
 use tokio::runtime::Runtime;
@@ -37,6 +38,7 @@ use tokio::runtime::Runtime;
 pub use answers::{answer, fail, run_property, Answer, Tally};
 pub use bodies::{blueprint, injection, isolation_routes, Blueprint, Injection};
 pub use credentials::Forged;
+pub use kind::EntityKind;
 pub use requests::{id_segment, page_probe, probe, PageProbe, Probe};
 pub use values::{decode, is_object_id};
 
@@ -130,8 +132,8 @@ impl Seeds {
     /// afterwards.
     async fn plant(settings: MongoSettings) -> Self {
         let manager = ConnectionManager::new(settings);
-        let main = manager.role(Role::Main);
-        let admin = manager.role(Role::MasterAdmin);
+        let main = manager.role(Role::MAIN).unwrap();
+        let admin = manager.role(Role::MASTERADMIN).unwrap();
         let tag = unique_token();
 
         let branch = MongoRepository::<Branch>::new(main.clone())
@@ -240,7 +242,7 @@ impl Harness {
             .build()
             .unwrap();
         let databases = FreshDatabases::new(prefix);
-        let admin_uri = databases.uri(Role::MasterAdmin);
+        let admin_uri = databases.uri(Role::MASTERADMIN);
         let service_admin_uri = if separate_clients {
             with_option(&admin_uri, "appName=hostile-masteradmin")
         } else {
@@ -248,7 +250,7 @@ impl Harness {
         };
         let (service, seeds) = runtime.block_on(async {
             let seeds = Seeds::plant(databases.settings()).await;
-            let settings = MongoSettings::new(databases.uri(Role::Main))
+            let settings = MongoSettings::new(databases.uri(Role::MAIN))
                 .unwrap()
                 .with_masteradmin_uri(service_admin_uri)
                 .unwrap()

@@ -4,11 +4,11 @@
 
 use std::fmt;
 
+use super::EntityKind;
 use app::http::BODY_LIMIT_BYTES;
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{Method, Request};
-use domain::EntityKind;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -33,7 +33,6 @@ use adapters_mongo::{ConnectionManager, MongoSettings};
 use app::auth::{CallerRole, JwtKeys};
 use app::backend::{Application, Backend};
 use app::config::{AppConfig, BackendConfig};
-use app::registry::Bindings;
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{request, Method, Request, StatusCode};
@@ -99,7 +98,7 @@ impl TestService {
         AppConfig {
             backend,
             jwt_secret: Some(SecretString::from(SECRET)),
-            bindings: Bindings::default(),
+            bindings: String::new(),
             request_timeout: REQUEST_TIMEOUT,
             ping_timeout: PING_TIMEOUT,
         }
@@ -180,7 +179,7 @@ impl TestService {
     pub fn manager(&self) -> &ConnectionManager {
         match &self.application.backend {
             Backend::Mongo(manager) => manager,
-            Backend::Memory => panic!("the service runs in memory, not on MongoDB"),
+            Backend::Memory(_) => panic!("the service runs in memory, not on MongoDB"),
         }
     }
 

@@ -36,17 +36,18 @@ impl FreshDatabases {
     /// The URI of `role`'s database on the test server.
     pub fn uri(&self, role: Role) -> String {
         let database = match role {
-            Role::Main => &self.main,
-            Role::MasterAdmin => &self.masteradmin,
+            Role::MAIN => &self.main,
+            Role::MASTERADMIN => &self.masteradmin,
+            other => panic!("fresh databases are for main and masteradmin, not {other}"),
         };
         uri_with_database(&test_server_uri(), database)
     }
 
     /// Settings with each role on its database and the tests' [`SELECTION_TIMEOUT`].
     pub fn settings(&self) -> MongoSettings {
-        MongoSettings::new(self.uri(Role::Main))
+        MongoSettings::new(self.uri(Role::MAIN))
             .expect("a valid main URI")
-            .with_masteradmin_uri(self.uri(Role::MasterAdmin))
+            .with_masteradmin_uri(self.uri(Role::MASTERADMIN))
             .expect("a valid masteradmin URI")
             .with_server_selection_timeout(SELECTION_TIMEOUT)
     }

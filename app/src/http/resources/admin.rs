@@ -1,5 +1,4 @@
 use domain::{Admin, AdminPatch, Email, FullName, Username, ValidationError};
-use ports::Role;
 use serde::Deserialize;
 
 use super::{id_field, optional, present, Resource};
@@ -25,8 +24,6 @@ pub struct AdminChange {
 }
 
 impl Resource for Admin {
-    const PATH: &'static str = "/admins";
-    const ROLE: Role = Role::MasterAdmin;
     type Create = NewAdmin;
     type Update = AdminChange;
 

@@ -1,5 +1,4 @@
 use domain::{Branch, BranchName, BranchPatch, Location, ValidationError};
-use ports::Role;
 use serde::Deserialize;
 
 use super::{optional, Resource};
@@ -19,8 +18,6 @@ pub struct BranchChange {
 }
 
 impl Resource for Branch {
-    const PATH: &'static str = "/branches";
-    const ROLE: Role = Role::Main;
     type Create = NewBranch;
     type Update = BranchChange;
 

@@ -1,5 +1,4 @@
 use domain::{Customer, CustomerName, CustomerPatch, Email, Phone, ValidationError};
-use ports::Role;
 use serde::Deserialize;
 
 use super::{id_field, optional, Resource};
@@ -23,8 +22,6 @@ pub struct CustomerChange {
 }
 
 impl Resource for Customer {
-    const PATH: &'static str = "/customers";
-    const ROLE: Role = Role::Main;
     type Create = NewCustomer;
     type Update = CustomerChange;
 

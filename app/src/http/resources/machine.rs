@@ -1,5 +1,4 @@
 use domain::{Machine, MachineName, MachinePatch, MachineStatus, SerialNumber, ValidationError};
-use ports::Role;
 use serde::Deserialize;
 
 use super::{id_field, optional, Resource};
@@ -24,8 +23,6 @@ pub struct MachineChange {
 }
 
 impl Resource for Machine {
-    const PATH: &'static str = "/machines";
-    const ROLE: Role = Role::Main;
     type Create = NewMachine;
     type Update = MachineChange;
 

@@ -1,5 +1,4 @@
 use domain::{Email, FullName, MasterAdmin, MasterAdminPatch, Username, ValidationError};
-use ports::Role;
 use serde::Deserialize;
 
 use super::{optional, Resource};
@@ -21,8 +20,6 @@ pub struct MasterAdminChange {
 }
 
 impl Resource for MasterAdmin {
-    const PATH: &'static str = "/master-admins";
-    const ROLE: Role = Role::MasterAdmin;
     type Create = NewMasterAdmin;
     type Update = MasterAdminChange;
 

@@ -16,21 +16,17 @@ use axum::routing::get;
 use axum::{Json, Router};
 use domain::{Record, ValidationError};
 use ports::{Page, Role};
+use registry::Bindable;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::error::ApiResult;
 use super::extract::{AppJson, AppQuery, EntityId, PageQuery};
 use super::{AppState, Data};
-use crate::registry::Registered;
 
-/// An entity kind served over HTTP: its path, the role whose database holds it, and the
-/// DTOs its bodies are parsed from.
-pub trait Resource: Registered + Serialize {
-    /// The collection path, such as `/branches`.
-    const PATH: &'static str;
-    /// The role whose database the routes read and write.
-    const ROLE: Role;
+/// A model served over HTTP: the DTOs its bodies are parsed from. Where it is mounted and on
+/// which role is said by the router line ([`crud`](super::crud)).
+pub trait Resource: Bindable {
     /// The body of `POST`.
     type Create: DeserializeOwned + Send + 'static;
     /// The body of `PATCH`.
@@ -49,43 +45,49 @@ pub trait Resource: Registered + Serialize {
     fn patch(body: Self::Update) -> Result<Self::Patch, ValidationError>;
 }
 
-/// The routes of `R`: list and create on its path, read, change and delete under `/{id}`.
-pub fn routes<R: Resource>() -> Router<AppState> {
+/// The routes of `R` on `role`: list and create at `path`, read, change and delete under
+/// `path/{id}`.
+pub(crate) fn crud_routes<R: Resource>(path: &str, role: Role) -> Router<AppState> {
     Router::new()
-        .route(R::PATH, get(list::<R>).post(create::<R>))
         .route(
-            &format!("{}/{{id}}", R::PATH),
-            get(read::<R>).patch(update::<R>).delete(delete::<R>),
+            path,
+            get(move |state, query| list::<R>(state, role, query))
+                .post(move |state, body| create::<R>(state, role, body)),
+        )
+        .route(
+            &format!("{path}/{{id}}"),
+            get(move |state, id| read::<R>(state, role, id))
+                .patch(move |state, id, body| update::<R>(state, role, id, body))
+                .delete(move |state, id| delete::<R>(state, role, id)),
         )
 }
 
 async fn list<R: Resource>(
     State(state): State<AppState>,
+    role: Role,
     AppQuery(query): AppQuery<PageQuery>,
 ) -> ApiResult<Json<Data<Vec<Record<R>>>>> {
     let page = Page::new(query.limit, query.skip)?;
-    let records = state.registry.repository::<R>(R::ROLE)?.list(page).await?;
+    let records = state.registry.repository::<R>(role)?.list(page).await?;
     Ok(Data::json(records))
 }
 
 async fn create<R: Resource>(
     State(state): State<AppState>,
+    role: Role,
     AppJson(body): AppJson<R::Create>,
 ) -> ApiResult<(StatusCode, Json<Data<Record<R>>>)> {
     let entity = R::create(body)?;
-    let record = state
-        .registry
-        .repository::<R>(R::ROLE)?
-        .create(entity)
-        .await?;
+    let record = state.registry.repository::<R>(role)?.create(entity).await?;
     Ok((StatusCode::CREATED, Data::json(record)))
 }
 
 async fn read<R: Resource>(
     State(state): State<AppState>,
+    role: Role,
     EntityId(id): EntityId<R>,
 ) -> ApiResult<Json<Data<Record<R>>>> {
-    let record = state.registry.repository::<R>(R::ROLE)?.get(id).await?;
+    let record = state.registry.repository::<R>(role)?.get(id).await?;
     Ok(Data::json(record))
 }
 
@@ -93,20 +95,22 @@ async fn read<R: Resource>(
 /// concurrent change in between is a `409`, never a lost update.
 async fn update<R: Resource>(
     State(state): State<AppState>,
+    role: Role,
     EntityId(id): EntityId<R>,
     AppJson(body): AppJson<R::Update>,
 ) -> ApiResult<Json<Data<Record<R>>>> {
     let patch = R::patch(body)?;
-    let repository = state.registry.repository::<R>(R::ROLE)?;
+    let repository = state.registry.repository::<R>(role)?;
     let changed = repository.get(id).await?.apply(patch)?;
     Ok(Data::json(repository.update(changed).await?))
 }
 
 async fn delete<R: Resource>(
     State(state): State<AppState>,
+    role: Role,
     EntityId(id): EntityId<R>,
 ) -> ApiResult<Json<Data<Deleted>>> {
-    state.registry.repository::<R>(R::ROLE)?.delete(id).await?;
+    state.registry.repository::<R>(role)?.delete(id).await?;
     Ok(Data::json(Deleted {
         id: id.to_string(),
         deleted: true,

@@ -1,5 +1,4 @@
 use domain::{LineItem, Order, OrderPatch, OrderStatus, Quantity, Sku, UnitPrice, ValidationError};
-use ports::Role;
 use serde::Deserialize;
 
 use super::{id_field, optional, Resource};
@@ -43,8 +42,6 @@ fn line_items(items: Vec<LineItemBody>) -> Result<Vec<LineItem>, ValidationError
 }
 
 impl Resource for Order {
-    const PATH: &'static str = "/orders";
-    const ROLE: Role = Role::Main;
     type Create = NewOrder;
     type Update = OrderChange;
 

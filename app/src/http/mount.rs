@@ -1,0 +1,144 @@
+//! Routes as data: each mount says which models on which roles it reads and who may call it,
+//! so that start-up can refuse a route whose model has no binding, or a route to the
+//! `masteradmin` database open to callers other than master admins, before serving anything.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::routing::get;
+use axum::Router;
+use domain::plural_name;
+use ports::Role;
+use registry::Registry;
+
+use super::guard;
+use super::request_log::RouteRoles;
+use super::resources::{crud_routes, Resource};
+use super::AppState;
+
+/// Who may call a mounted route, checked before any body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Any caller with a verified token.
+    AnyCaller,
+    /// Master admins only.
+    MasterAdmin,
+}
+
+type AddRoutes = dyn Fn() -> Router<AppState> + Send + Sync;
+
+/// A group of routes with what it needs: the (model, role) bindings it reads and its access.
+#[derive(Clone)]
+pub struct Mount {
+    what: String,
+    needs: Vec<(String, Role)>,
+    access: Access,
+    roles: Vec<Role>,
+    routes: Arc<AddRoutes>,
+}
+
+/// A mount that start-up refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MountError {
+    /// The route reads a model that is not bound on its role.
+    #[error(
+        "route {what} needs {model} on the {role} role, which is not bound; bind it at start-up"
+    )]
+    NotBound {
+        /// The routes, as `/path`.
+        what: String,
+        /// The model, by plural name.
+        model: String,
+        /// The role.
+        role: Role,
+    },
+    /// A route reaches `masteradmin` with a weaker access than master admins only.
+    #[error("route {what} reaches the masteradmin role and must be for master admins only")]
+    WeakAccess {
+        /// The routes, as `/path`.
+        what: String,
+    },
+}
+
+/// The CRUD routes of model `M` at `path` (`/invoices` and `/invoices/{id}`), reading and
+/// writing `M` on `role`, for callers allowed by `access`: one line per model in a router.
+pub fn crud<M: Resource>(path: &'static str, role: Role, access: Access) -> Mount {
+    Mount {
+        what: path.to_owned(),
+        needs: vec![(plural_name(M::NAME), role)],
+        access,
+        roles: vec![role],
+        routes: Arc::new(move || crud_routes::<M>(path, role)),
+    }
+}
+
+/// `/dashboard`, `/me` and `/counts`: the back office's reports across `main` and
+/// `masteradmin`, for master admins.
+pub fn reports() -> Mount {
+    let needs = [
+        ("masterAdmins", Role::MASTERADMIN),
+        ("branches", Role::MAIN),
+        ("orders", Role::MAIN),
+    ];
+    Mount {
+        what: "/dashboard, /me, /counts".to_owned(),
+        needs: needs.iter().map(|(m, r)| ((*m).to_owned(), *r)).collect(),
+        access: Access::MasterAdmin,
+        roles: Role::DEFAULTS.to_vec(),
+        routes: Arc::new(|| {
+            Router::new()
+                .route("/dashboard", get(super::overview::dashboard))
+                .route("/me", get(super::overview::me))
+                .route("/counts", get(super::overview::counts))
+        }),
+    }
+}
+
+impl Mount {
+    /// Checks the mount against what is bound.
+    ///
+    /// # Errors
+    /// A [`MountError`] naming the route and the missing binding or the weak access.
+    pub fn check(&self, registry: &Registry) -> Result<(), MountError> {
+        for (model, role) in &self.needs {
+            if registry.model(model, *role).is_err() {
+                return Err(MountError::NotBound {
+                    what: self.what.clone(),
+                    model: model.clone(),
+                    role: *role,
+                });
+            }
+        }
+        if self.roles.contains(&Role::MASTERADMIN) && self.access != Access::MasterAdmin {
+            return Err(MountError::WeakAccess {
+                what: self.what.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The routes, guarded and tagged with their roles for the request log.
+    pub(crate) fn router(&self, state: &AppState) -> Router<AppState> {
+        let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
+        let tagged = (self.routes)().route_layer(map_response(RouteRoles::new(&roles).tag()));
+        match self.access {
+            Access::AnyCaller => {
+                tagged.route_layer(from_fn_with_state(state.clone(), guard::any_caller))
+            }
+            Access::MasterAdmin => {
+                tagged.route_layer(from_fn_with_state(state.clone(), guard::master_admin))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Mount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mount")
+            .field("what", &self.what)
+            .field("needs", &self.needs)
+            .field("access", &self.access)
+            .finish()
+    }
+}

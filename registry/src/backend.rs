@@ -1,0 +1,66 @@
+//! The storage every binding is created on: MongoDB through one connection manager, or memory.
+
+use std::sync::Arc;
+
+use adapters_memory::{MemoryMonitor, MemoryRepository};
+use adapters_mongo::{ConnectionManager, MongoEntity, MongoRepository};
+use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
+
+/// Where the repositories the registry creates keep their data.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// In memory, one separate store per (model, role), lost on exit.
+    Memory(MemoryMonitor),
+    /// MongoDB, through one manager of lazily created, cached clients.
+    Mongo(ConnectionManager),
+}
+
+impl Backend {
+    /// Memory stores for `roles`.
+    pub fn memory(roles: impl IntoIterator<Item = Role>) -> Self {
+        Backend::Memory(MemoryMonitor::new(roles))
+    }
+
+    /// A new repository of `T` on `role`. Does no I/O.
+    ///
+    /// # Errors
+    /// [`UnknownRole`] when `role` is not configured: a binding to it could only fail later.
+    pub fn repository<T: MongoEntity>(
+        &self,
+        role: Role,
+    ) -> Result<Arc<dyn Repository<T>>, UnknownRole> {
+        match self {
+            Backend::Memory(monitor) => {
+                let roles = monitor.roles();
+                if !roles.contains(&role) {
+                    return Err(UnknownRole::new(role, roles));
+                }
+                Ok(Arc::new(MemoryRepository::<T>::new()))
+            }
+            Backend::Mongo(manager) => Ok(Arc::new(MongoRepository::<T>::new(manager.role(role)?))),
+        }
+    }
+
+    /// The health of each role.
+    pub fn monitor(&self) -> Arc<dyn ConnectionMonitor> {
+        match self {
+            Backend::Memory(monitor) => Arc::new(monitor.clone()),
+            Backend::Mongo(manager) => Arc::new(manager.clone()),
+        }
+    }
+
+    /// The configured roles, in configuration order.
+    pub fn roles(&self) -> Vec<Role> {
+        match self {
+            Backend::Memory(monitor) => monitor.roles(),
+            Backend::Mongo(manager) => manager.roles(),
+        }
+    }
+
+    /// Closes every database client; in-memory data is simply dropped.
+    pub async fn shutdown(&self) {
+        if let Backend::Mongo(manager) = self {
+            manager.shutdown().await;
+        }
+    }
+}
