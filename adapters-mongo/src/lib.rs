@@ -66,7 +66,9 @@ pub use config::{
     MASTER_ADMIN_MONGO_URI, MONGO_MAX_POOL_SIZE, MONGO_ROLES, MONGO_SERVER_SELECTION_TIMEOUT_MS,
     MONGO_URI,
 };
-pub use documents::{DocumentError, MongoEntity};
+pub use documents::{fields, DocumentError, MongoEntity};
 pub use manager::{ConnectionManager, RoleConnection};
+/// The driver's BSON types, for [`MongoEntity`] mappings written outside this crate.
+pub use mongodb::bson;
 pub use pool::PoolStats;
 pub use repository::MongoRepository;

@@ -438,6 +438,36 @@ mod tests {
     }
 
     #[test]
+    fn any_number_of_roles_share_a_client_when_only_their_databases_differ() {
+        let billing = Role::new("billing").unwrap();
+        let analytics = Role::new("analytics").unwrap();
+        let settings = MongoSettings::new("mongodb://h:1/main")
+            .unwrap()
+            .with_role_uri(billing, "mongodb://h:1/billing")
+            .unwrap()
+            .with_role_uri(analytics, "mongodb://elsewhere:1/analytics")
+            .unwrap();
+        let manager = ConnectionManager::new(settings);
+        assert_eq!(
+            manager.inner.slots.len(),
+            2,
+            "main, masteradmin and billing share one"
+        );
+        assert_eq!(
+            manager.roles(),
+            [Role::MAIN, Role::MASTERADMIN, billing, analytics]
+        );
+        assert_eq!(manager.database_name(billing), Some("billing"));
+        let unknown = manager.role(Role::new("archive").unwrap()).unwrap_err();
+        assert!(
+            unknown
+                .to_string()
+                .contains("main, masteradmin, billing, analytics"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
     fn before_first_use_every_role_is_disconnected_and_no_client_exists() {
         let manager = ConnectionManager::new(MongoSettings::new("mongodb://h:1/main").unwrap());
         for role in Role::DEFAULTS {

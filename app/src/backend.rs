@@ -28,6 +28,9 @@ pub struct Service {
     pub bind: fn(Registry) -> Result<Registry, RegistryError>,
     /// The routes, each checked at start-up against the bindings.
     pub routes: fn() -> Vec<Mount>,
+    /// Whether the zero-configuration demo writes the back office's demo records and prints
+    /// a master-admin token (it needs the back office's models bound).
+    pub seeds_demo: bool,
 }
 
 impl Service {
@@ -45,6 +48,7 @@ impl Service {
                     .bind::<Admin>(Role::MASTERADMIN)
             },
             routes: back_office_routes,
+            seeds_demo: true,
         }
     }
 }
@@ -130,7 +134,7 @@ impl Application {
             ping_timeout: config.ping_timeout,
             request_timeout: config.request_timeout,
         };
-        let demo = match demo_mode {
+        let demo = match demo_mode && service.seeds_demo {
             true => Some(demo::seed(&state).await?),
             false => None,
         };

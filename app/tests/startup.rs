@@ -258,3 +258,38 @@ async fn a_binding_that_is_not_a_bound_model_at_a_configured_role_stops_start_up
         assert!(error.to_string().contains(bad), "{error}");
     }
 }
+
+#[tokio::test]
+async fn a_route_to_an_unbound_model_or_a_weakly_guarded_masteradmin_route_stops_start_up() {
+    use app::backend::Service;
+    use app::http::{crud, Access};
+    let mut unbound = Service::back_office();
+    unbound.bind = |registry| registry.bind::<domain::Branch>(Role::MAIN);
+    unbound.routes = || {
+        vec![crud::<domain::Order>(
+            "/orders",
+            Role::MAIN,
+            Access::AnyCaller,
+        )]
+    };
+    let error = Application::build_service(config(BackendConfig::Memory, Some("k"), ""), unbound)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StartupError::Route(_)) && error.to_string().contains("/orders"),
+        "{error}"
+    );
+
+    let mut weak = Service::back_office();
+    weak.routes = || {
+        vec![crud::<domain::Admin>(
+            "/admins",
+            Role::MASTERADMIN,
+            Access::AnyCaller,
+        )]
+    };
+    let error = Application::build_service(config(BackendConfig::Memory, Some("k"), ""), weak)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("master admins only"), "{error}");
+}

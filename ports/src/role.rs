@@ -41,6 +41,19 @@ impl Role {
         Ok(Role(intern(name)))
     }
 
+    /// The role named `name`, checked at compile time when used in a `const`: the way a
+    /// service declares its own roles (`const BILLING: Role = Role::named("billing");`).
+    ///
+    /// # Panics
+    /// When `name` is not a valid role name; in a `const` this stops the build instead.
+    pub const fn named(name: &'static str) -> Role {
+        assert!(
+            is_valid(name),
+            "a role name is 1 to 32 of a-z, 0-9 and _, starting with a letter"
+        );
+        Role(name)
+    }
+
     /// The role of `among` named `name`.
     ///
     /// # Errors
@@ -70,12 +83,20 @@ impl Role {
     }
 }
 
-fn is_valid(name: &str) -> bool {
-    let mut chars = name.chars();
-    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_lowercase());
-    starts_with_letter
-        && name.len() <= Role::MAX_CHARS
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+const fn is_valid(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes.len() > Role::MAX_CHARS || !bytes[0].is_ascii_lowercase() {
+        return false;
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Each distinct name is leaked once, so that `Role` can be `Copy`. Only declared roles get
@@ -147,6 +168,8 @@ mod tests {
         assert_eq!(billing, Role::new("billing").unwrap());
         assert_ne!(billing, Role::MAIN);
         assert_eq!(billing.uri_variable(), "MONGO_URI_BILLING");
+        const BILLING: Role = Role::named("billing");
+        assert_eq!(BILLING, billing);
     }
 
     #[test]

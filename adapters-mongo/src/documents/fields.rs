@@ -1,4 +1,5 @@
-//! Reading typed values out of stored documents, tolerant of the numeric types Node.js writes.
+//! Reading typed values out of stored documents, tolerant of the numeric types Node.js writes:
+//! the building blocks of a [`MongoEntity`](crate::MongoEntity) mapping.
 
 use domain::{Id, Timestamp};
 use mongodb::bson::oid::ObjectId;
@@ -7,20 +8,17 @@ use mongodb::bson::{Bson, Document};
 use super::DocumentError;
 
 /// The ObjectId with the bytes of `id`.
-pub(crate) fn object_id<T>(id: Id<T>) -> ObjectId {
+pub fn object_id<T>(id: Id<T>) -> ObjectId {
     ObjectId::from_bytes(id.bytes())
 }
 
 /// The ObjectId in `field`, as an id.
-pub(crate) fn id<T>(document: &Document, field: &str) -> Result<Id<T>, DocumentError> {
+pub fn id<T>(document: &Document, field: &str) -> Result<Id<T>, DocumentError> {
     optional_id(document, field)?.ok_or_else(|| missing(field))
 }
 
 /// The ObjectId in `field`, or `None` when the field is absent or null.
-pub(crate) fn optional_id<T>(
-    document: &Document,
-    field: &str,
-) -> Result<Option<Id<T>>, DocumentError> {
+pub fn optional_id<T>(document: &Document, field: &str) -> Result<Option<Id<T>>, DocumentError> {
     match document.get(field) {
         None | Some(Bson::Null) => Ok(None),
         Some(Bson::ObjectId(oid)) => Ok(Some(Id::from_bytes(oid.bytes()))),
@@ -29,7 +27,7 @@ pub(crate) fn optional_id<T>(
 }
 
 /// The string in `field`.
-pub(crate) fn string<'a>(document: &'a Document, field: &str) -> Result<&'a str, DocumentError> {
+pub fn string<'a>(document: &'a Document, field: &str) -> Result<&'a str, DocumentError> {
     match document.get(field) {
         None | Some(Bson::Null) => Err(missing(field)),
         Some(Bson::String(text)) => Ok(text),
@@ -38,16 +36,13 @@ pub(crate) fn string<'a>(document: &'a Document, field: &str) -> Result<&'a str,
 }
 
 /// The whole number in `field`.
-pub(crate) fn integer(document: &Document, field: &str) -> Result<i64, DocumentError> {
+pub fn integer(document: &Document, field: &str) -> Result<i64, DocumentError> {
     optional_integer(document, field)?.ok_or_else(|| missing(field))
 }
 
 /// The whole number in `field` (Int32, Int64, or a Double without fraction), or `None` when
 /// absent or null.
-pub(crate) fn optional_integer(
-    document: &Document,
-    field: &str,
-) -> Result<Option<i64>, DocumentError> {
+pub fn optional_integer(document: &Document, field: &str) -> Result<Option<i64>, DocumentError> {
     const EXPECTED: &str = "a whole number";
     match document.get(field) {
         None | Some(Bson::Null) => Ok(None),
@@ -61,7 +56,7 @@ pub(crate) fn optional_integer(
 }
 
 /// The number in `field` (Double, Int32 or Int64).
-pub(crate) fn number(document: &Document, field: &str) -> Result<f64, DocumentError> {
+pub fn number(document: &Document, field: &str) -> Result<f64, DocumentError> {
     match document.get(field) {
         None | Some(Bson::Null) => Err(missing(field)),
         Some(Bson::Double(x)) => Ok(*x),
@@ -72,10 +67,7 @@ pub(crate) fn number(document: &Document, field: &str) -> Result<f64, DocumentEr
 }
 
 /// The date in `field`, or `None` when absent or null.
-pub(crate) fn optional_date(
-    document: &Document,
-    field: &str,
-) -> Result<Option<Timestamp>, DocumentError> {
+pub fn optional_date(document: &Document, field: &str) -> Result<Option<Timestamp>, DocumentError> {
     match document.get(field) {
         None | Some(Bson::Null) => Ok(None),
         Some(Bson::DateTime(at)) => Timestamp::from_millis(at.timestamp_millis())
@@ -86,7 +78,7 @@ pub(crate) fn optional_date(
 }
 
 /// The array in `field`.
-pub(crate) fn array<'a>(document: &'a Document, field: &str) -> Result<&'a [Bson], DocumentError> {
+pub fn array<'a>(document: &'a Document, field: &str) -> Result<&'a [Bson], DocumentError> {
     match document.get(field) {
         None | Some(Bson::Null) => Err(missing(field)),
         Some(Bson::Array(values)) => Ok(values),
@@ -95,7 +87,7 @@ pub(crate) fn array<'a>(document: &'a Document, field: &str) -> Result<&'a [Bson
 }
 
 /// `value`, which must be a sub-document, stored at `field`.
-pub(crate) fn subdocument<'a>(value: &'a Bson, field: &str) -> Result<&'a Document, DocumentError> {
+pub fn subdocument<'a>(value: &'a Bson, field: &str) -> Result<&'a Document, DocumentError> {
     match value {
         Bson::Document(document) => Ok(document),
         other => Err(wrong_type(field, "a sub-document", other)),

@@ -10,7 +10,7 @@
 mod admin;
 mod branch;
 mod customer;
-mod fields;
+pub mod fields;
 mod machine;
 mod master_admin;
 mod order;
