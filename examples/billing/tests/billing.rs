@@ -1,0 +1,194 @@
+//! The billing service, tested as its team would: a mock-based unit test of its rule across
+//! roles, the shared repository contract on its own model (memory and the test server), and
+//! the service end to end, checking that invoices land in the billing database only.
+#![allow(clippy::unwrap_used)] // test set-up: a failure here is the assertion failing
+
+use std::time::Duration;
+
+use adapters_memory::MemoryRepository;
+use adapters_mongo::{ConnectionManager, MongoRepository, MongoSettings};
+use app::auth::CallerRole;
+use app::backend::Application;
+use app::config::{AppConfig, BackendConfig};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use billing::{issue_invoice, Invoice, InvoiceStatus, IssueError, BILLING};
+use domain::{Branch, Id};
+use http_body_util::BodyExt;
+use mongodb::bson::{doc, Bson};
+use ports::{MockRepository, RepositoryError};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use tests::contract::any_model;
+use tests::server::{test_server_uri, unique_database_name, uri_with_database};
+use tower::ServiceExt;
+
+fn invoice(n: u32) -> Invoice {
+    let branch = Id::from_bytes([7; 12]);
+    Invoice::new(
+        branch,
+        &format!("INV-{n:04}"),
+        1_250 + i64::from(n),
+        InvoiceStatus::Draft,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_invoice_for_a_branch_that_main_does_not_know_is_refused_before_billing_is_written() {
+    let mut branches = MockRepository::<Branch>::new();
+    branches.expect_get().times(1).returning(|id| {
+        Err(RepositoryError::NotFound {
+            model: "Branch",
+            id: id.to_string(),
+        })
+    });
+    let mut invoices = MockRepository::<Invoice>::new();
+    invoices.expect_create().never();
+
+    let result = issue_invoice(&branches, &invoices, invoice(1)).await;
+    assert_eq!(
+        result.unwrap_err(),
+        IssueError::UnknownBranch(invoice(1).branch_id())
+    );
+}
+
+#[tokio::test]
+async fn invoices_honour_the_repository_contract_in_memory() {
+    any_model::all(&MemoryRepository::<Invoice>::new(), invoice).await;
+}
+
+/// Settings with `main`, `masteradmin` and `billing` each on a fresh database of the test
+/// server, and the names of those databases.
+fn three_databases(prefix: &str) -> (MongoSettings, [String; 3]) {
+    let names =
+        ["main", "admin", "billing"].map(|r| unique_database_name(&format!("{prefix}_{r}")));
+    let server = test_server_uri();
+    let settings = MongoSettings::new(uri_with_database(&server, &names[0]))
+        .unwrap()
+        .with_masteradmin_uri(uri_with_database(&server, &names[1]))
+        .unwrap()
+        .with_role_uri(BILLING, uri_with_database(&server, &names[2]))
+        .unwrap()
+        .with_server_selection_timeout(Duration::from_secs(5));
+    (settings, names)
+}
+
+#[tokio::test]
+async fn invoices_honour_the_repository_contract_on_the_test_server() {
+    let (settings, _) = three_databases("bill_contract");
+    let manager = ConnectionManager::new(settings);
+    let invoices = MongoRepository::<Invoice>::new(manager.role(BILLING).unwrap());
+    any_model::all(&invoices, invoice).await;
+    manager.shutdown().await;
+}
+
+async fn call(
+    application: &Application,
+    method: &str,
+    uri: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let token = application.keys().issue(
+        "0123456789abcdef01234567",
+        CallerRole::User,
+        Duration::from_secs(60),
+    );
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = app::http::router(application.state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere_else() {
+    let (settings, [main, admin, billing]) = three_databases("bill_e2e");
+    let config = AppConfig {
+        backend: BackendConfig::Mongo(Box::new(settings)),
+        jwt_secret: Some(SecretString::from("billing-test-secret")),
+        bindings: String::new(),
+        request_timeout: Duration::from_secs(10),
+        ping_timeout: Duration::from_secs(2),
+    };
+    let application = Application::build_service(config, billing::service())
+        .await
+        .unwrap();
+
+    let (status, branch) = call(
+        &application,
+        "POST",
+        "/branches",
+        json!({"name": "Lyon", "location": "Forge"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{branch}");
+    let body = json!({"branchId": branch["data"]["id"], "number": "INV-2026-0001", "amountCents": 125_000});
+    let (status, created) = call(&application, "POST", "/invoices", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["data"]["status"], "draft");
+    let (status, again) = call(&application, "POST", "/invoices", body).await;
+    assert_eq!(
+        (status, &again["error"]["code"]),
+        (StatusCode::CONFLICT, &json!("duplicate"))
+    );
+
+    let client = mongodb::Client::with_uri_str(test_server_uri())
+        .await
+        .unwrap();
+    let invoices_in = |database: &str| {
+        client
+            .database(database)
+            .collection::<mongodb::bson::Document>("invoices")
+    };
+    let stored = invoices_in(&billing)
+        .find_one(doc! {})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.get_str("number").unwrap(), "INV-2026-0001");
+    assert_eq!(stored.get("amountCents"), Some(&Bson::Int32(125_000)));
+    for elsewhere in [&main, &admin] {
+        assert_eq!(
+            invoices_in(elsewhere)
+                .count_documents(doc! {})
+                .await
+                .unwrap(),
+            0,
+            "{elsewhere}"
+        );
+    }
+    application.backend.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_billing_service_on_mongodb_without_the_billing_role_does_not_start() {
+    let settings = MongoSettings::new("mongodb://127.0.0.1:1/main").unwrap();
+    let config = AppConfig {
+        backend: BackendConfig::Mongo(Box::new(settings)),
+        jwt_secret: Some(SecretString::from("billing-test-secret")),
+        bindings: String::new(),
+        request_timeout: Duration::from_secs(1),
+        ping_timeout: Duration::from_secs(1),
+    };
+    let error = Application::build_service(config, billing::service())
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("billing") && message.contains("main, masteradmin"),
+        "{message}"
+    );
+}
