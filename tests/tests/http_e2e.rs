@@ -26,8 +26,10 @@ use tests::service::{
     SELECTION_TIMEOUT,
 };
 
-/// For a role whose server is down: how long an operation waits before answering 503.
-const DEAD_SELECTION_TIMEOUT: Duration = Duration::from_millis(300);
+/// For a role whose server is down: how long an operation waits before answering 503. The
+/// timeout applies to the live role too, whose first handshake with the test server can take
+/// a few hundred milliseconds on a loaded machine: 300 ms made the live role flaky.
+const DEAD_SELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// `main` and `masteradmin` on two fresh databases of the test server.
 async fn with_two_databases() -> TestService {
