@@ -312,3 +312,84 @@ models_tuple!(A, B, C);
 models_tuple!(A, B, C, D);
 models_tuple!(A, B, C, D, E);
 models_tuple!(A, B, C, D, E, F);
+
+#[cfg(test)]
+mod tests {
+    use domain::{Branch, BranchName, Location, Order};
+    use ports::Page;
+
+    use super::*;
+
+    fn registry() -> Registry {
+        Registry::new(Backend::memory(Role::DEFAULTS))
+            .bind::<Branch>(Role::MAIN)
+            .unwrap()
+            .bind::<Order>(Role::MAIN)
+            .unwrap()
+    }
+
+    fn lyon() -> Branch {
+        Branch::new(
+            BranchName::parse("Lyon").unwrap(),
+            Location::parse("Forge").unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_model_not_bound_on_a_role_is_an_error_listing_what_is_registered() {
+        let registry = registry();
+        assert!(registry.repositories::<(Branch, Order)>(Role::MAIN).is_ok());
+        let err = registry
+            .repository::<Branch>(Role::MASTERADMIN)
+            .err()
+            .unwrap();
+        assert!(matches!(err, RegistryError::NotBound { .. }));
+        assert!(
+            err.to_string().contains("branches@main, orders@main"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn binding_to_a_role_that_is_not_configured_fails_at_start_up() {
+        let billing = Role::new("billing").unwrap();
+        let err = registry().bind::<Branch>(billing).err().unwrap();
+        assert!(
+            err.to_string().contains("'billing'") && err.to_string().contains("main, masteradmin"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_by_name_handle_reads_what_the_typed_repository_wrote() {
+        let registry = registry();
+        let created = registry
+            .repository::<Branch>(Role::MAIN)
+            .unwrap()
+            .create(lyon())
+            .await
+            .unwrap();
+        for name in ["Branch", "branches"] {
+            let handle = registry.model(name, Role::MAIN).unwrap();
+            assert_eq!(handle.count().await.unwrap(), 1);
+            let json = handle.get(&created.id().to_string()).await.unwrap();
+            assert_eq!(json["name"], "Lyon");
+            assert_eq!(handle.list(Page::first()).await.unwrap(), vec![json]);
+        }
+        let unknown = registry.model("widgets", Role::MAIN).err().unwrap();
+        assert!(matches!(unknown, RegistryError::UnknownModel { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_model_bound_again_by_name_on_another_role_gets_a_store_of_its_own() {
+        let registry = registry().bind_listed("branches@masteradmin").unwrap();
+        let on_main = registry.repository::<Branch>(Role::MAIN).unwrap();
+        on_main.create(lyon()).await.unwrap();
+        let on_admin = registry.repository::<Branch>(Role::MASTERADMIN).unwrap();
+        assert_eq!(on_admin.count().await.unwrap(), 0);
+        for bad in ["branches", "branches@billing", "widgets@main"] {
+            let err = registry.clone().bind_listed(bad).err().unwrap();
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+    }
+}
