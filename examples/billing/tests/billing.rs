@@ -113,17 +113,21 @@ async fn call(
     )
 }
 
-#[tokio::test]
-async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere_else() {
-    let (settings, [main, admin, billing]) = three_databases("bill_e2e");
-    let config = AppConfig {
+/// The service's configuration on MongoDB with `settings` and a token secret.
+fn on_mongodb(settings: MongoSettings) -> AppConfig {
+    AppConfig {
         backend: BackendConfig::Mongo(Box::new(settings)),
         jwt_secret: Some(SecretString::from("billing-test-secret")),
         bindings: String::new(),
         request_timeout: Duration::from_secs(10),
         ping_timeout: Duration::from_secs(2),
-    };
-    let application = Application::build_service(config, billing::service())
+    }
+}
+
+#[tokio::test]
+async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere_else() {
+    let (settings, [main, admin, billing]) = three_databases("bill_e2e");
+    let application = Application::build_service(on_mongodb(settings), billing::service())
         .await
         .unwrap();
 
@@ -176,14 +180,7 @@ async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere
 #[tokio::test]
 async fn a_billing_service_on_mongodb_without_the_billing_role_does_not_start() {
     let settings = MongoSettings::new("mongodb://127.0.0.1:1/main").unwrap();
-    let config = AppConfig {
-        backend: BackendConfig::Mongo(Box::new(settings)),
-        jwt_secret: Some(SecretString::from("billing-test-secret")),
-        bindings: String::new(),
-        request_timeout: Duration::from_secs(1),
-        ping_timeout: Duration::from_secs(1),
-    };
-    let error = Application::build_service(config, billing::service())
+    let error = Application::build_service(on_mongodb(settings), billing::service())
         .await
         .unwrap_err();
     let message = error.to_string();
