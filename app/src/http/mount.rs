@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::routing::get;
 use axum::Router;
-use domain::plural_name;
+use domain::{plural_name, Branch, Entity, MasterAdmin, Order};
 use ports::Role;
 use registry::Registry;
 
@@ -77,13 +77,13 @@ pub fn crud<M: Resource>(path: &'static str, role: Role, access: Access) -> Moun
 /// `masteradmin`, for master admins.
 pub fn reports() -> Mount {
     let needs = [
-        ("masterAdmins", Role::MASTERADMIN),
-        ("branches", Role::MAIN),
-        ("orders", Role::MAIN),
+        (MasterAdmin::NAME, Role::MASTERADMIN),
+        (Branch::NAME, Role::MAIN),
+        (Order::NAME, Role::MAIN),
     ];
     Mount {
         what: "/dashboard, /me, /counts".to_owned(),
-        needs: needs.iter().map(|(m, r)| ((*m).to_owned(), *r)).collect(),
+        needs: needs.iter().map(|(m, r)| (plural_name(m), *r)).collect(),
         access: Access::MasterAdmin,
         roles: Role::DEFAULTS.to_vec(),
         routes: Arc::new(|| {
