@@ -18,8 +18,8 @@ pub struct MemoryRepository<T: Entity> {
 struct Table<T: Entity> {
     // A BTreeMap keeps records in id order, the order every backend lists in.
     records: BTreeMap<Id<T>, Record<T>>,
-    // The unique index: the value of `T::UNIQUE_FIELD` to the id holding it.
-    unique: HashMap<String, Id<T>>,
+    // The unique indexes: each unique field and value to the id holding it.
+    unique: HashMap<(&'static str, String), Id<T>>,
 }
 
 impl<T: Entity> MemoryRepository<T> {
@@ -52,29 +52,35 @@ impl<T: Entity> Default for MemoryRepository<T> {
 
 impl<T: Entity> Table<T> {
     fn ensure_unique(&self, record: &Record<T>) -> Result<(), RepositoryError> {
-        let (Some(key), Some(value)) = (T::UNIQUE_FIELD, record.entity().unique_value()) else {
-            return Ok(());
-        };
-        match self.unique.get(value) {
-            Some(holder) if *holder != record.id() => Err(Conflict::Duplicate {
-                model: T::NAME,
-                key,
+        for key in record.entity().unique_keys() {
+            match self.unique.get(&key) {
+                Some(holder) if *holder != record.id() => {
+                    return Err(Conflict::Duplicate {
+                        model: T::NAME,
+                        key: key.0,
+                    }
+                    .into())
+                }
+                _ => {}
             }
-            .into()),
-            _ => Ok(()),
         }
+        Ok(())
     }
 
     fn store(&mut self, record: Record<T>) {
-        if let Some(old) = self.records.get(&record.id()) {
-            if let Some(value) = old.entity().unique_value() {
-                self.unique.remove(value);
-            }
+        if let Some(old) = self.records.remove(&record.id()) {
+            self.forget(&old);
         }
-        if let Some(value) = record.entity().unique_value() {
-            self.unique.insert(value.to_owned(), record.id());
+        for key in record.entity().unique_keys() {
+            self.unique.insert(key, record.id());
         }
         self.records.insert(record.id(), record);
+    }
+
+    fn forget(&mut self, record: &Record<T>) {
+        for key in record.entity().unique_keys() {
+            self.unique.remove(&key);
+        }
     }
 }
 
@@ -138,9 +144,7 @@ impl<T: Entity> Repository<T> for MemoryRepository<T> {
     async fn delete(&self, id: Id<T>) -> Result<(), RepositoryError> {
         let mut table = self.write();
         let removed = table.records.remove(&id).ok_or_else(|| not_found(id))?;
-        if let Some(value) = removed.entity().unique_value() {
-            table.unique.remove(value);
-        }
+        table.forget(&removed);
         Ok(())
     }
 

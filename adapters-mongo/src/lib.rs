@@ -8,9 +8,10 @@ both can work on the same databases while handlers migrate one at a time.
   by the roles that can share it; connection state per role, ping, graceful shutdown, and
   the connection counts of each pool ([`PoolStats`]).
 - [`RoleConnection`]: what code bound to one role holds; it reaches that role's database only.
-- [`MongoRepository`]: [`ports::Repository`] for any [`MongoEntity`] (the six domain entities).
+- [`MongoRepository`]: [`ports::Repository`] for any declared model ([`domain::Model`]), the
+  built-in ones and a service's own alike: the document mapping follows from the declaration.
 
-What this crate is not: it holds no business rule (the domain validates every value read), it
+What this crate is not: it holds no business rule and no per-model code, it
 never builds a filter from caller-supplied documents, and it contains nothing that exists to
 please a particular test server.
 
@@ -66,9 +67,7 @@ pub use config::{
     MASTER_ADMIN_MONGO_URI, MONGO_MAX_POOL_SIZE, MONGO_ROLES, MONGO_SERVER_SELECTION_TIMEOUT_MS,
     MONGO_URI,
 };
-pub use documents::{fields, DocumentError, MongoEntity};
+pub use documents::{collection_name, DocumentError};
 pub use manager::{ConnectionManager, RoleConnection};
-/// The driver's BSON types, for [`MongoEntity`] mappings written outside this crate.
-pub use mongodb::bson;
 pub use pool::PoolStats;
 pub use repository::MongoRepository;

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::{Id, Record};
+use domain::{Entity, Id, Record};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
@@ -14,40 +14,56 @@ use ports::{Conflict, Page, Repository, RepositoryError};
 use tokio::sync::OnceCell;
 
 use crate::documents::{
-    from_document, object_id, saved_since, to_document, unchanged_since_read, versioned_filter,
-    with_foreign_fields, MongoEntity,
+    collection_name, from_document, object_id, saved_since, to_document, unchanged_since_read,
+    versioned_filter, with_foreign_fields,
 };
 use crate::manager::RoleConnection;
 
-/// How a duplicate on a unique index other than the kind's own is named.
+/// How a duplicate on a unique index other than the model's own is named.
 const OTHER_UNIQUE_KEY: &str = "unique key";
 
 /// The repository of `T` in the database of a [`RoleConnection`]'s role, in the collection
-/// [`MongoEntity::COLLECTION`].
+/// Mongoose would give the model ([`collection_name`](crate::collection_name)) unless another
+/// is named ([`Self::in_collection`]).
 ///
 /// - Writes save whole validated records: `insert_one` to create, `replace_one` guarded by
 ///   `_id` and `__v` to update, so a concurrent save is detected and nothing is half-written.
-/// - The unique index on [`Entity::UNIQUE_FIELD`](domain::Entity::UNIQUE_FIELD) is created
-///   before the first write (once per repository, retried if it failed), or by
-///   [`Self::ensure_indexes`] at start-up. A duplicate key (code 11000) is
-///   [`Conflict::Duplicate`] naming that field.
-/// - Filters are built only from typed ids and versions, never from caller documents.
+/// - The unique index of each `unique` field of the model is created before the first write
+///   (once per repository, retried if it failed), or by [`Self::ensure_indexes`] at start-up.
+///   A duplicate key (code 11000) is [`Conflict::Duplicate`] naming the field, found by
+///   reading which unique value is taken when the model has several.
+/// - Filters are built only from typed ids, versions and the record's own values, never from
+///   caller documents.
 ///
 /// Cloning is cheap; clones share the index state.
 pub struct MongoRepository<T> {
     connection: RoleConnection,
+    collection: Arc<str>,
     indexes: Arc<OnceCell<()>>,
     entity: PhantomData<fn() -> T>,
 }
 
-impl<T: MongoEntity> MongoRepository<T> {
-    /// The repository of `T` in `connection`'s database. Does no I/O.
+impl<T: Entity> MongoRepository<T> {
+    /// The repository of `T` in `connection`'s database, in the model's Mongoose collection.
+    /// Does no I/O.
     pub fn new(connection: RoleConnection) -> Self {
+        Self::in_collection(connection, &collection_name::<T>())
+    }
+
+    /// The repository of `T` in `connection`'s database, in `collection`: for a Mongoose
+    /// model declared with a collection name of its own. Does no I/O.
+    pub fn in_collection(connection: RoleConnection, collection: &str) -> Self {
         Self {
             connection,
+            collection: Arc::from(collection),
             indexes: Arc::new(OnceCell::new()),
             entity: PhantomData,
         }
+    }
+
+    /// The collection's name.
+    pub fn collection_name(&self) -> &str {
+        &self.collection
     }
 
     /// The connection the repository uses.
@@ -55,8 +71,8 @@ impl<T: MongoEntity> MongoRepository<T> {
         &self.connection
     }
 
-    /// Creates the unique index of [`Entity::UNIQUE_FIELD`](domain::Entity::UNIQUE_FIELD)
-    /// (named `<field>_1`, as Mongoose names it) if it does not exist yet. Idempotent; after the
+    /// Creates the unique index of each `unique` field of the model (named `<field>_1`, as
+    /// Mongoose names it) if it does not exist yet. Idempotent; after the
     /// first success it does nothing.
     ///
     /// # Errors
@@ -71,24 +87,32 @@ impl<T: MongoEntity> MongoRepository<T> {
     }
 
     async fn create_indexes(&self) -> Result<(), RepositoryError> {
-        let Some(field) = T::UNIQUE_FIELD else {
+        let indexes: Vec<IndexModel> = unique_fields::<T>()
+            .map(|field| {
+                IndexModel::builder()
+                    .keys(doc! { field: 1 })
+                    .options(IndexOptions::builder().unique(true).build())
+                    .build()
+            })
+            .collect();
+        if indexes.is_empty() {
             return Ok(());
-        };
-        let index = IndexModel::builder()
-            .keys(doc! { field: 1 })
-            .options(IndexOptions::builder().unique(true).build())
-            .build();
+        }
         self.collection()
             .await?
-            .create_index(index)
+            .create_indexes(indexes)
             .await
             .map_err(|err| self.fail(&err, None))?;
-        tracing::debug!(collection = T::COLLECTION, field, "unique index ensured");
+        tracing::debug!(collection = %self.collection, "unique indexes ensured");
         Ok(())
     }
 
     async fn collection(&self) -> Result<Collection<Document>, RepositoryError> {
-        Ok(self.connection.database().await?.collection(T::COLLECTION))
+        Ok(self
+            .connection
+            .database()
+            .await?
+            .collection(&self.collection))
     }
 
     fn not_found(id: Id<T>) -> RepositoryError {
@@ -106,10 +130,49 @@ impl<T: MongoEntity> MongoRepository<T> {
         .into()
     }
 
-    /// What a duplicate key on a write is reported as: the kind's unique field, or, for a
-    /// unique index this crate did not create (Mongoose schemas may add some), a generic key.
+    /// What a duplicate key on a write is reported as, before reading which: the model's one
+    /// unique field, or, with several or none (a unique index Mongoose added), a generic key.
     fn unique() -> Option<(&'static str, &'static str)> {
-        Some((T::NAME, T::UNIQUE_FIELD.unwrap_or(OTHER_UNIQUE_KEY)))
+        let mut fields = unique_fields::<T>();
+        match (fields.next(), fields.next()) {
+            (Some(field), None) => Some((T::NAME, field)),
+            _ => Some((T::NAME, OTHER_UNIQUE_KEY)),
+        }
+    }
+
+    /// `error`, with the duplicate's key found by reading when the write could have hit
+    /// several: the first unique field whose value in `document` another record holds.
+    async fn named_duplicate(
+        &self,
+        collection: &Collection<Document>,
+        document: &Document,
+        error: RepositoryError,
+    ) -> RepositoryError {
+        let RepositoryError::Conflict(Conflict::Duplicate {
+            key: OTHER_UNIQUE_KEY,
+            ..
+        }) = error
+        else {
+            return error;
+        };
+        for field in unique_fields::<T>() {
+            let Some(value) = document.get(field) else {
+                continue;
+            };
+            let taken = doc! { field: value.clone(), "_id": { "$ne": document.get("_id") } };
+            if let Ok(Some(_)) = collection
+                .find_one(taken)
+                .projection(doc! { "_id": 1 })
+                .await
+            {
+                return Conflict::Duplicate {
+                    model: T::NAME,
+                    key: field,
+                }
+                .into();
+            }
+        }
+        error
     }
 
     /// Maps a driver error and logs what is not the caller's doing.
@@ -121,10 +184,10 @@ impl<T: MongoEntity> MongoRepository<T> {
         let mapped = self.connection.map_error(err, unique);
         match &mapped {
             RepositoryError::Unavailable { .. } => {
-                tracing::warn!(collection = T::COLLECTION, error = %mapped, "database unavailable");
+                tracing::warn!(collection = %self.collection, error = %mapped, "database unavailable");
             }
             RepositoryError::Internal(_) => {
-                tracing::error!(collection = T::COLLECTION, error = %mapped, "database operation failed");
+                tracing::error!(collection = %self.collection, error = %mapped, "database operation failed");
             }
             _ => {}
         }
@@ -159,15 +222,16 @@ impl<T: MongoEntity> MongoRepository<T> {
 }
 
 #[async_trait]
-impl<T: MongoEntity> Repository<T> for MongoRepository<T> {
+impl<T: Entity> Repository<T> for MongoRepository<T> {
     async fn create(&self, entity: T) -> Result<Record<T>, RepositoryError> {
         self.ensure_indexes().await?;
         let record = Record::new(entity);
-        self.collection()
-            .await?
-            .insert_one(to_document(&record))
-            .await
-            .map_err(|err| self.fail(&err, Self::unique()))?;
+        let document = to_document(&record)?;
+        let collection = self.collection().await?;
+        if let Err(err) = collection.insert_one(&document).await {
+            let error = self.fail(&err, Self::unique());
+            return Err(self.named_duplicate(&collection, &document, error).await);
+        }
         Ok(self.answered(record))
     }
 
@@ -179,7 +243,7 @@ impl<T: MongoEntity> Repository<T> for MongoRepository<T> {
             .await
             .map_err(|err| self.fail(&err, None))?;
         match self.answered(found) {
-            Some(document) => from_document(&document),
+            Some(document) => from_document(&document, &self.collection),
             None => Err(Self::not_found(id)),
         }
     }
@@ -197,7 +261,10 @@ impl<T: MongoEntity> Repository<T> for MongoRepository<T> {
             .try_collect()
             .await
             .map_err(|err| self.fail(&err, None))?;
-        self.answered(documents).iter().map(from_document).collect()
+        self.answered(documents)
+            .iter()
+            .map(|document| from_document(document, &self.collection))
+            .collect()
     }
 
     async fn update(&self, record: Record<T>) -> Result<Record<T>, RepositoryError> {
@@ -219,11 +286,14 @@ impl<T: MongoEntity> Repository<T> for MongoRepository<T> {
         let mut filter = versioned_filter(id, record.version());
         filter.extend(unchanged_since_read(&stored));
         let saved = record.saved();
-        let document = with_foreign_fields::<T>(stored, to_document(&saved));
-        let result = collection
-            .replace_one(filter, document)
-            .await
-            .map_err(|err| self.fail(&err, Self::unique()))?;
+        let document = with_foreign_fields::<T>(stored, to_document(&saved)?);
+        let result = match collection.replace_one(filter, &document).await {
+            Ok(result) => result,
+            Err(err) => {
+                let error = self.fail(&err, Self::unique());
+                return Err(self.named_duplicate(&collection, &document, error).await);
+            }
+        };
         match result.matched_count {
             0 => Err(self.missing_or_stale(&collection, id).await),
             _ => Ok(saved),
@@ -258,17 +328,23 @@ impl<T> Clone for MongoRepository<T> {
     fn clone(&self) -> Self {
         Self {
             connection: self.connection.clone(),
+            collection: Arc::clone(&self.collection),
             indexes: Arc::clone(&self.indexes),
             entity: PhantomData,
         }
     }
 }
 
-impl<T: MongoEntity> fmt::Debug for MongoRepository<T> {
+impl<T> fmt::Debug for MongoRepository<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MongoRepository")
-            .field("collection", &T::COLLECTION)
+            .field("collection", &self.collection)
             .field("connection", &self.connection)
             .finish()
     }
+}
+
+/// The model's `unique` fields: each has a unique index.
+fn unique_fields<T: Entity>() -> impl Iterator<Item = &'static str> {
+    T::FIELDS.iter().filter(|f| f.unique).map(|f| f.name)
 }

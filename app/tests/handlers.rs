@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode};
 use domain::{Admin, Branch, BranchName, Id, Location, Order, Record, Version};
 use http_body_util::BodyExt;
 use ports::{MockRepository, RepositoryError, Role};
-use registry::{Backend, Bindable, Registry};
+use registry::{Backend, Registry};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -30,7 +30,7 @@ impl Harness {
         }
     }
 
-    fn bind<T: Bindable>(mut self, role: Role, mock: MockRepository<T>) -> Self {
+    fn bind<T: domain::Entity>(mut self, role: Role, mock: MockRepository<T>) -> Self {
         self.registry = self.registry.bind_repository(role, Arc::new(mock));
         self
     }
@@ -76,7 +76,7 @@ fn send(method: &str, uri: &str, body: Value) -> Request<Body> {
         .unwrap()
 }
 
-fn counting<T: Bindable>(count: u64) -> MockRepository<T> {
+fn counting<T: domain::Entity>(count: u64) -> MockRepository<T> {
     let mut mock = MockRepository::new();
     mock.expect_count().times(1).returning(move || Ok(count));
     mock

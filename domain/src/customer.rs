@@ -1,17 +1,17 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::branch::Branch;
-use crate::entity::Entity;
-use crate::error::{Problem, ValidationError};
+use crate::error::Problem;
 use crate::id::Id;
-use crate::text::{bounded_text, Email};
+use crate::model::Model;
+use crate::text::Email;
 
-bounded_text!(
+crate::bounded_text!(
     /// A customer's name: a company or a person.
     CustomerName, field = "name", max = 100
 );
 
-bounded_text!(
+crate::bounded_text!(
     /// A telephone number: digits with an optional leading `+`, spaces, dots, dashes and
     /// parentheses; between 5 and 20 digits.
     Phone, field = "phone", max = 30, check = phone_shape
@@ -33,26 +33,14 @@ fn phone_shape(text: String) -> Result<String, Problem> {
 }
 
 /// Someone who orders from a branch.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
+    #[model(filter)]
     branch_id: Id<Branch>,
     name: CustomerName,
     email: Email,
     phone: Phone,
-}
-
-/// A change to a [`Customer`]; `None` leaves the field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomerPatch {
-    /// The branch the customer now belongs to.
-    pub branch_id: Option<Id<Branch>>,
-    /// The new name.
-    pub name: Option<CustomerName>,
-    /// The new e-mail address.
-    pub email: Option<Email>,
-    /// The new telephone number.
-    pub phone: Option<Phone>,
 }
 
 impl Customer {
@@ -84,25 +72,6 @@ impl Customer {
     /// The telephone number.
     pub fn phone(&self) -> &Phone {
         &self.phone
-    }
-}
-
-impl Entity for Customer {
-    const NAME: &'static str = "Customer";
-    const UNIQUE_FIELD: Option<&'static str> = None;
-    type Patch = CustomerPatch;
-
-    fn unique_value(&self) -> Option<&str> {
-        None
-    }
-
-    fn apply(&self, patch: CustomerPatch) -> Result<Self, ValidationError> {
-        Ok(Self {
-            branch_id: patch.branch_id.unwrap_or(self.branch_id),
-            name: patch.name.unwrap_or_else(|| self.name.clone()),
-            email: patch.email.unwrap_or_else(|| self.email.clone()),
-            phone: patch.phone.unwrap_or_else(|| self.phone.clone()),
-        })
     }
 }
 

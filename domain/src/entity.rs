@@ -1,25 +1,28 @@
-use std::fmt;
-
 use crate::error::ValidationError;
+use crate::model::Model;
 
-/// What every stored entity type provides to the repositories.
-pub trait Entity: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
-    /// The model's name (`Branch`, `MasterAdmin`): what errors and by-name lookups say.
-    const NAME: &'static str;
+/// A model with its rules: what repositories store and requests create and change.
+///
+/// `#[derive(Model)]` implements it with no rule beyond the values' own. A model with rules
+/// across fields (an order's state machine and derived total) says `#[model(rules)]` and
+/// implements the two methods it needs.
+pub trait Entity: Model {
+    /// The entity a create request becomes, once the rules hold: checked across fields,
+    /// derived fields computed.
+    ///
+    /// # Errors
+    /// A [`ValidationError`] naming the field whose rule fails.
+    fn admit(self) -> Result<Self, ValidationError> {
+        Ok(self)
+    }
 
-    /// The field whose value no two entities of this kind may share, if any.
-    const UNIQUE_FIELD: Option<&'static str>;
-
-    /// A validated change to some of the entity's fields.
-    type Patch: fmt::Debug + Send + Sync + 'static;
-
-    /// This entity's value of [`Self::UNIQUE_FIELD`].
-    fn unique_value(&self) -> Option<&str>;
-
-    /// The entity with `patch` applied.
+    /// The entity with `patch` applied. By default, the fields replaced and then
+    /// [`Self::admit`]ted.
     ///
     /// # Errors
     /// A [`ValidationError`] when the change breaks one of the entity's rules (for example,
     /// editing the items of an order that is already in production).
-    fn apply(&self, patch: Self::Patch) -> Result<Self, ValidationError>;
+    fn apply(&self, patch: Self::Patch) -> Result<Self, ValidationError> {
+        self.patched(patch).admit()
+    }
 }

@@ -153,6 +153,14 @@ impl<T> serde::Serialize for Id<T> {
     }
 }
 
+/// Reads the 24 hexadecimal characters [`Serialize`](serde::Serialize) writes.
+impl<'de, T> serde::Deserialize<'de> for Id<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Id::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,9 @@ version used for optimistic concurrency.
 */
 #![deny(missing_docs)]
 
+// The derive's generated code names `::domain`, here as in any crate that declares a model.
+extern crate self as domain;
+
 mod admin;
 mod branch;
 mod customer;
@@ -27,20 +30,29 @@ mod error;
 mod id;
 mod machine;
 mod master_admin;
+mod model;
 mod naming;
 mod order;
 mod record;
 mod text;
 
-pub use admin::{Admin, AdminPatch};
-pub use branch::{Branch, BranchName, BranchPatch, Location};
-pub use customer::{Customer, CustomerName, CustomerPatch, Phone};
+pub use admin::{Admin, AdminChange, AdminPatch, NewAdmin};
+pub use branch::{Branch, BranchChange, BranchName, BranchPatch, Location, NewBranch};
+pub use customer::{Customer, CustomerChange, CustomerName, CustomerPatch, NewCustomer, Phone};
 pub use entity::Entity;
 pub use error::{Problem, ValidationError};
 pub use id::{Id, IdError};
-pub use machine::{Machine, MachineName, MachinePatch, MachineStatus, SerialNumber};
-pub use master_admin::{MasterAdmin, MasterAdminPatch};
+pub use machine::{
+    Machine, MachineChange, MachineName, MachinePatch, MachineStatus, NewMachine, SerialNumber,
+};
+pub use master_admin::{MasterAdmin, MasterAdminChange, MasterAdminPatch, NewMasterAdmin};
+#[doc(hidden)]
+pub use model::__private;
+pub use model::{Edit, Field, Kind, Model, Value};
 pub use naming::plural_name;
-pub use order::{LineItem, Order, OrderPatch, OrderStatus, Quantity, Sku, UnitPrice};
+pub use order::{
+    LineItem, NewLineItem, NewOrder, Order, OrderChange, OrderPatch, OrderStatus, Quantity, Sku,
+    UnitPrice,
+};
 pub use record::{Record, Timestamp, Version};
 pub use text::{Email, FullName, Username};

@@ -1,23 +1,19 @@
-use std::fmt;
-
-use std::str::FromStr;
-
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::branch::Branch;
 use crate::customer::Customer;
 use crate::entity::Entity;
 use crate::error::{Problem, ValidationError};
 use crate::id::Id;
-use crate::text::{bounded_text, one_of};
+use crate::model::{Kind, Model, Value};
 
-bounded_text!(
+crate::bounded_text!(
     /// A stock-keeping unit: the catalogue reference of what is ordered.
     Sku, field = "sku", max = 64
 );
 
 /// How many units of an item are ordered: 1 to 1,000,000.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Quantity(u32);
 
@@ -45,7 +41,7 @@ impl Quantity {
 }
 
 /// The price of one unit, in the company's currency: finite, from 0 to 1,000,000,000.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UnitPrice(f64);
 
@@ -71,10 +67,30 @@ impl UnitPrice {
     }
 }
 
-/// One line of an order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl Value for Quantity {
+    type Input = i64;
+    const KIND: Kind = Kind::Integer;
+
+    fn parse(input: i64, field: &'static str) -> Result<Self, ValidationError> {
+        Quantity::parse(input).map_err(|e| ValidationError::new(field, e.problem().clone()))
+    }
+}
+
+impl Value for UnitPrice {
+    type Input = f64;
+    const KIND: Kind = Kind::Number;
+
+    fn parse(input: f64, field: &'static str) -> Result<Self, ValidationError> {
+        UnitPrice::parse(input).map_err(|e| ValidationError::new(field, e.problem().clone()))
+    }
+}
+
+/// One line of an order. Stored as a sub-document of the order; an item whose `sku` is
+/// unchanged keeps what the storage keeps beside it (Mongoose's item `_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]
 #[serde(rename_all = "camelCase")]
 pub struct LineItem {
+    #[model(unique)]
     sku: Sku,
     quantity: Quantity,
     unit_price: UnitPrice,
@@ -110,39 +126,21 @@ impl LineItem {
     }
 }
 
-/// Where an order is in production.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    /// Received; items may still change.
-    Pending,
-    /// Being made.
-    InProduction,
-    /// Delivered; final.
-    Completed,
-    /// Called off; final.
-    Cancelled,
-}
+crate::enumeration!(
+    /// Where an order is in production.
+    pub enum OrderStatus {
+        /// Received; items may still change.
+        Pending = "pending",
+        /// Being made.
+        InProduction = "in_production",
+        /// Delivered; final.
+        Completed = "completed",
+        /// Called off; final.
+        Cancelled = "cancelled",
+    }
+);
 
 impl OrderStatus {
-    /// Every status, in production order.
-    pub const ALL: [OrderStatus; 4] = [
-        OrderStatus::Pending,
-        OrderStatus::InProduction,
-        OrderStatus::Completed,
-        OrderStatus::Cancelled,
-    ];
-
-    /// The name used by the API and the storage.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Pending => "pending",
-            OrderStatus::InProduction => "in_production",
-            OrderStatus::Completed => "completed",
-            OrderStatus::Cancelled => "cancelled",
-        }
-    }
-
     /// Completed and cancelled orders do not change any more.
     pub const fn is_final(self) -> bool {
         matches!(self, OrderStatus::Completed | OrderStatus::Cancelled)
@@ -162,43 +160,21 @@ impl OrderStatus {
     }
 }
 
-impl FromStr for OrderStatus {
-    type Err = ValidationError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        one_of(
-            &Self::ALL,
-            Self::as_str,
-            text,
-            "one of pending, in_production, completed, cancelled",
-        )
-    }
-}
-
-impl fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A customer's order at a branch. Its total is derived from its items, never set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A customer's order at a branch. Its total is derived from its items, never set; it is
+/// recomputed when the items change, and otherwise kept as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]
 #[serde(rename_all = "camelCase")]
+#[model(rules)]
 pub struct Order {
+    #[model(fixed, filter)]
     branch_id: Id<Branch>,
+    #[model(fixed, filter)]
     customer_id: Id<Customer>,
     items: Vec<LineItem>,
+    #[model(default, filter)]
     status: OrderStatus,
+    #[model(derived)]
     total: f64,
-}
-
-/// A change to an [`Order`]; `None` leaves the field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OrderPatch {
-    /// The new items (only while the order is pending).
-    pub items: Option<Vec<LineItem>>,
-    /// The new status (not once the order is completed or cancelled).
-    pub status: Option<OrderStatus>,
 }
 
 impl Order {
@@ -215,20 +191,14 @@ impl Order {
         items: Vec<LineItem>,
         status: OrderStatus,
     ) -> Result<Self, ValidationError> {
-        if items.is_empty() {
-            return Err(ValidationError::new("items", Problem::Empty));
-        }
-        if items.len() > Self::MAX_ITEMS {
-            return Err(ValidationError::new("items", Problem::OutOfRange));
-        }
-        let total = cents(items.iter().map(LineItem::amount).sum());
-        Ok(Self {
+        Self {
             branch_id,
             customer_id,
             items,
             status,
-            total,
-        })
+            total: 0.0,
+        }
+        .admit()
     }
 
     /// The branch that makes the order.
@@ -262,14 +232,20 @@ fn cents(amount: f64) -> f64 {
 }
 
 impl Entity for Order {
-    const NAME: &'static str = "Order";
-    const UNIQUE_FIELD: Option<&'static str> = None;
-    type Patch = OrderPatch;
-
-    fn unique_value(&self) -> Option<&str> {
-        None
+    /// An order has 1 to [`Order::MAX_ITEMS`] items, and its total is theirs.
+    fn admit(self) -> Result<Self, ValidationError> {
+        if self.items.is_empty() {
+            return Err(ValidationError::new("items", Problem::Empty));
+        }
+        if self.items.len() > Self::MAX_ITEMS {
+            return Err(ValidationError::new("items", Problem::OutOfRange));
+        }
+        let total = cents(self.items.iter().map(LineItem::amount).sum());
+        Ok(Self { total, ..self })
     }
 
+    /// The status only moves forward; items change only while pending, and only a change of
+    /// items recomputes the total (a total a Node.js handler computed with a discount stays).
     fn apply(&self, patch: OrderPatch) -> Result<Self, ValidationError> {
         if patch
             .status
@@ -278,16 +254,14 @@ impl Entity for Order {
             let why = "can only move forward (pending, in_production, completed) or to cancelled";
             return Err(ValidationError::new("status", Problem::NotAllowed(why)));
         }
-        if patch.items.is_some() && self.status != OrderStatus::Pending {
+        if patch.items.is_none() {
+            return Ok(self.patched(patch));
+        }
+        if self.status != OrderStatus::Pending {
             let why = "can only change while the order is pending";
             return Err(ValidationError::new("items", Problem::NotAllowed(why)));
         }
-        Order::new(
-            self.branch_id,
-            self.customer_id,
-            patch.items.unwrap_or_else(|| self.items.clone()),
-            patch.status.unwrap_or(self.status),
-        )
+        self.patched(patch).admit()
     }
 }
 
@@ -386,13 +360,10 @@ mod tests {
 
     #[test]
     fn every_status_is_parsed_back_from_its_name_and_others_are_rejected() {
-        for status in OrderStatus::ALL {
+        for &status in OrderStatus::ALL {
             assert_eq!(status.as_str().parse::<OrderStatus>().unwrap(), status);
         }
-        assert_eq!(
-            "shipped".parse::<OrderStatus>().unwrap_err().field(),
-            "status"
-        );
+        assert!("shipped".parse::<OrderStatus>().is_err());
     }
 
     #[test]

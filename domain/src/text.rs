@@ -2,13 +2,33 @@
 
 use crate::error::{Problem, ValidationError};
 
-/// Defines a newtype over trimmed, non-empty text of bounded length, with an optional extra
-/// shape check. `parse` is the only way in, so a value that exists is valid.
+/// Declares a value type of trimmed, non-empty text of bounded length, with an optional shape
+/// check: a [`Value`](crate::Value) a model's field can have.
+///
+/// `parse` is the way in for a request's text. The serde form reads stored text as it is, so
+/// that a value an older rule accepted still reads.
+///
+/// ```
+/// domain::bounded_text!(
+///     /// A purchase-order reference.
+///     PoReference, field = "poReference", max = 20, check = upper_case
+/// );
+///
+/// fn upper_case(text: String) -> Result<String, domain::Problem> {
+///     Ok(text.to_uppercase())
+/// }
+///
+/// assert_eq!(PoReference::parse(" po-7 ")?.as_str(), "PO-7");
+/// assert!(PoReference::parse("").is_err());
+/// # Ok::<(), domain::ValidationError>(())
+/// ```
+#[macro_export]
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:literal $(, check = $check:path)?) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-        #[serde(transparent)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive($crate::__private::serde::Serialize, $crate::__private::serde::Deserialize)]
+        #[serde(crate = "::domain::__private::serde", transparent)]
         pub struct $name(String);
 
         impl $name {
@@ -18,10 +38,10 @@ macro_rules! bounded_text {
             /// Trims `raw` and checks it.
             ///
             /// # Errors
-            /// A [`ValidationError`](crate::ValidationError) naming the field when the text is
+            /// A [`ValidationError`]($crate::ValidationError) naming the field when the text is
             /// empty, too long or malformed.
             pub fn parse(raw: impl AsRef<str>) -> Result<Self, $crate::ValidationError> {
-                let text = $crate::text::bounded(raw.as_ref(), $field, $max)?;
+                let text = $crate::__private::bounded(raw.as_ref(), $field, $max)?;
                 $( let text = $check(text).map_err(|p| $crate::ValidationError::new($field, p))?; )?
                 Ok(Self(text))
             }
@@ -32,6 +52,19 @@ macro_rules! bounded_text {
             }
         }
 
+        impl $crate::Value for $name {
+            type Input = String;
+            const KIND: $crate::Kind = $crate::Kind::Text;
+
+            fn parse(input: String, field: &'static str) -> Result<Self, $crate::ValidationError> {
+                Self::parse(input).map_err(|e| $crate::ValidationError::new(field, e.problem().clone()))
+            }
+
+            fn key(&self) -> Option<String> {
+                Some(self.0.clone())
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
@@ -39,14 +72,97 @@ macro_rules! bounded_text {
         }
     };
 }
-pub(crate) use bounded_text;
+
+/// Declares an enumeration stored and sent by name: a [`Value`](crate::Value) a model's
+/// field can have, and a filter can select. The first variant is the default.
+///
+/// ```
+/// domain::enumeration!(
+///     /// Where an invoice stands.
+///     pub enum InvoiceStatus {
+///         /// Being written.
+///         Draft = "draft",
+///         /// Settled.
+///         Paid = "paid",
+///     }
+/// );
+///
+/// assert_eq!(InvoiceStatus::default(), InvoiceStatus::Draft);
+/// assert_eq!("paid".parse::<InvoiceStatus>(), Ok(InvoiceStatus::Paid));
+/// assert!("sent".parse::<InvoiceStatus>().is_err());
+/// ```
+#[macro_export]
+macro_rules! enumeration {
+    (
+        $(#[$doc:meta])*
+        $vis:vis enum $name:ident {
+            $(#[$first_doc:meta])* $first:ident = $first_name:literal
+            $(, $(#[$variant_doc:meta])* $variant:ident = $variant_name:literal)* $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        #[derive($crate::__private::serde::Serialize, $crate::__private::serde::Deserialize)]
+        #[serde(crate = "::domain::__private::serde")]
+        $vis enum $name {
+            $(#[$first_doc])* #[default] #[serde(rename = $first_name)] $first,
+            $( $(#[$variant_doc])* #[serde(rename = $variant_name)] $variant, )*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$name::$first $(, $name::$variant)*];
+
+            /// Every name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$first_name $(, $variant_name)*];
+
+            /// What is accepted, for error messages.
+            const EXPECTED: &'static str = concat!("one of ", $first_name $(, ", ", $variant_name)*);
+
+            /// The name used by the API and the storage.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $name::$first => $first_name,
+                    $( $name::$variant => $variant_name, )*
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::Problem;
+
+            fn from_str(text: &str) -> Result<Self, $crate::Problem> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|value| value.as_str() == text)
+                    .ok_or($crate::Problem::Malformed(Self::EXPECTED))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::Value for $name {
+            type Input = String;
+            const KIND: $crate::Kind = $crate::Kind::Choice(Self::NAMES);
+
+            fn parse(input: String, field: &'static str) -> Result<Self, $crate::ValidationError> {
+                input.parse().map_err(|problem| $crate::ValidationError::new(field, problem))
+            }
+
+            fn key(&self) -> Option<String> {
+                Some(self.as_str().to_owned())
+            }
+        }
+    };
+}
 
 /// Trims `raw` and checks that it is neither empty nor longer than `max` characters.
-pub(crate) fn bounded(
-    raw: &str,
-    field: &'static str,
-    max: usize,
-) -> Result<String, ValidationError> {
+pub fn bounded(raw: &str, field: &'static str, max: usize) -> Result<String, ValidationError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(ValidationError::new(field, Problem::Empty));
@@ -57,31 +173,18 @@ pub(crate) fn bounded(
     Ok(text.to_owned())
 }
 
-/// The first of `all` whose name is `text`, else a `status` error listing what is accepted.
-pub(crate) fn one_of<T: Copy>(
-    all: &[T],
-    name: impl Fn(T) -> &'static str,
-    text: &str,
-    expected: &'static str,
-) -> Result<T, ValidationError> {
-    all.iter()
-        .copied()
-        .find(|value| name(*value) == text)
-        .ok_or(ValidationError::new("status", Problem::Malformed(expected)))
-}
-
-bounded_text!(
+crate::bounded_text!(
     /// A person's full name, as shown in the back office.
     FullName, field = "fullName", max = 100
 );
 
-bounded_text!(
+crate::bounded_text!(
     /// An e-mail address: one `@` between a local part and a dotted domain, no white space.
     /// Stored lower-cased, since mail systems treat addresses case-insensitively in practice.
     Email, field = "email", max = 254, check = email_shape
 );
 
-bounded_text!(
+crate::bounded_text!(
     /// A login name: 3 to 50 of `a-z`, `0-9`, `.`, `_`, `-`. Lower-cased, so that `Alice` and
     /// `alice` are the same account for the unique key.
     Username, field = "username", max = 50, check = username_shape

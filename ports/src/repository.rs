@@ -14,8 +14,9 @@ pub trait Repository<T: Entity>: Send + Sync {
     /// Stores a new entity under a fresh id and returns its record.
     ///
     /// # Errors
-    /// - MUST return [`Conflict::Duplicate`](crate::Conflict::Duplicate) naming
-    ///   [`Entity::UNIQUE_FIELD`] when another entity has the same unique value; nothing is stored.
+    /// - MUST return [`Conflict::Duplicate`](crate::Conflict::Duplicate) naming the unique field
+    ///   (see [`Model::unique_keys`](domain::Model::unique_keys)) whose value another entity
+    ///   already has; nothing is stored.
     /// - [`RepositoryError::Unavailable`] when the database cannot be reached.
     async fn create(&self, entity: T) -> Result<Record<T>, RepositoryError>;
 

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use adapters_memory::{MemoryMonitor, MemoryRepository};
-use adapters_mongo::{ConnectionManager, MongoEntity, MongoRepository};
+use adapters_mongo::{ConnectionManager, MongoRepository};
+use domain::Entity;
 use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
 
 /// Where the repositories the registry creates keep their data.
@@ -25,10 +26,7 @@ impl Backend {
     ///
     /// # Errors
     /// [`UnknownRole`] when `role` is not configured: a binding to it could only fail later.
-    pub fn repository<T: MongoEntity>(
-        &self,
-        role: Role,
-    ) -> Result<Arc<dyn Repository<T>>, UnknownRole> {
+    pub fn repository<T: Entity>(&self, role: Role) -> Result<Arc<dyn Repository<T>>, UnknownRole> {
         match self {
             Backend::Memory(monitor) => {
                 let roles = monitor.roles();

@@ -27,4 +27,4 @@ mod registry;
 pub use backend::Backend;
 pub use error::{ByNameError, RegistryError};
 pub use handle::ModelHandle;
-pub use registry::{Bindable, Models, Registry};
+pub use registry::{Models, Registry};

@@ -6,20 +6,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use adapters_mongo::MongoEntity;
 use domain::{plural_name, Entity};
 use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
-use serde::Serialize;
 
 use crate::backend::Backend;
 use crate::error::{ByNameError, RegistryError};
 use crate::handle::{ModelHandle, Typed, Untyped};
-
-/// A model the registry can bind: it has a storage mapping, and its records serialise for
-/// by-name access. Every model declared with the domain's declaration is one.
-pub trait Bindable: MongoEntity + Serialize {}
-
-impl<T: MongoEntity + Serialize> Bindable for T {}
 
 /// Which repository serves each model on each role, and the health of each role. Built once at
 /// start-up with one [`Registry::bind`] line per (model, role); read-only afterwards and cheap
@@ -58,11 +50,11 @@ struct Binding {
 
 type Binder = fn(&Backend, Role) -> Result<Binding, UnknownRole>;
 
-fn binder<T: Bindable>(backend: &Backend, role: Role) -> Result<Binding, UnknownRole> {
+fn binder<T: Entity>(backend: &Backend, role: Role) -> Result<Binding, UnknownRole> {
     Ok(binding(backend.repository::<T>(role)?))
 }
 
-fn binding<T: Bindable>(repository: Arc<dyn Repository<T>>) -> Binding {
+fn binding<T: Entity>(repository: Arc<dyn Repository<T>>) -> Binding {
     Binding {
         plural: plural_name(T::NAME),
         typed: Arc::new(Arc::clone(&repository)),
@@ -85,14 +77,14 @@ impl Registry {
     ///
     /// # Errors
     /// [`RegistryError::UnknownRole`] when `role` is not configured.
-    pub fn bind<T: Bindable>(mut self, role: Role) -> Result<Self, RegistryError> {
+    pub fn bind<T: Entity>(mut self, role: Role) -> Result<Self, RegistryError> {
         let binding = binder::<T>(&self.backend, role)?;
         self.insert::<T>(role, binding);
         Ok(self)
     }
 
     /// Serves `T` on `role` from `repository`: a test double, or a repository built by hand.
-    pub fn bind_repository<T: Bindable>(
+    pub fn bind_repository<T: Entity>(
         mut self,
         role: Role,
         repository: Arc<dyn Repository<T>>,
@@ -233,7 +225,7 @@ impl Registry {
             .collect()
     }
 
-    fn insert<T: Bindable>(&mut self, role: Role, binding: Binding) {
+    fn insert<T: Entity>(&mut self, role: Role, binding: Binding) {
         self.binders.insert(T::NAME.to_owned(), binder::<T>);
         self.binders.insert(binding.plural.clone(), binder::<T>);
         self.bindings.insert((role, T::NAME), binding);

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use adapters_mongo::{ConnectionManager, MongoEntity, MongoSettings};
+use adapters_mongo::{collection_name, ConnectionManager, MongoSettings};
 use app::auth::CallerRole;
 use app::config::AppConfig;
 use axum::http::{Method, StatusCode};
@@ -139,7 +139,7 @@ async fn assert_pool_drained(manager: &ConnectionManager) {
 async fn stored_branch_names(client: &Client, database: &str) -> Vec<String> {
     let branches = client
         .database(database)
-        .collection(<Branch as MongoEntity>::COLLECTION);
+        .collection(&collection_name::<Branch>());
     all_documents(&branches)
         .await
         .iter()

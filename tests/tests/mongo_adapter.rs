@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adapters_mongo::{ConfigError, ConnectionManager, MongoEntity, MongoRepository, MongoSettings};
+use adapters_mongo::{ConfigError, ConnectionManager, MongoRepository, MongoSettings};
 use domain::{
     Admin, AdminPatch, Branch, BranchName, BranchPatch, Customer, Email, FullName, Id, Location,
     Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Username, Version,
@@ -62,7 +62,7 @@ tests::contract_suite!(fresh_stores);
 // ---------------------------------------------------------------------------------------------
 // Fixtures and raw access
 
-fn repository<T: MongoEntity>(manager: &ConnectionManager, role: Role) -> MongoRepository<T> {
+fn repository<T: domain::Entity>(manager: &ConnectionManager, role: Role) -> MongoRepository<T> {
     MongoRepository::new(manager.role(role).unwrap())
 }
 
@@ -969,14 +969,34 @@ async fn two_updates_from_the_same_read_of_a_mongoose_document_conflict() {
 }
 
 #[tokio::test]
-async fn a_stored_document_that_fails_validation_is_an_internal_error_naming_it() {
-    let manager = two_database_manager("invalid_doc");
+async fn a_stored_value_that_requests_would_refuse_is_read_as_it_is() {
+    let manager = two_database_manager("legacy_value");
     let id = ObjectId::new();
     raw(&manager, Role::MAIN, "machines")
         .await
         .insert_one(doc! {
             "_id": id, "branchId": ObjectId::new(), "name": "Press",
             "serialNumber": "has spaces!", "status": "running", "__v": 0,
+        })
+        .await
+        .unwrap();
+    let machines = repository::<Machine>(&manager, Role::MAIN);
+
+    let machine = machines.get(Id::from_bytes(id.bytes())).await.unwrap();
+    assert_eq!(machine.entity().serial_number().as_str(), "has spaces!");
+    let listed = machines.list(Page::first()).await.unwrap();
+    assert_eq!(listed, [machine]);
+}
+
+#[tokio::test]
+async fn a_stored_document_of_another_shape_is_an_internal_error_naming_it() {
+    let manager = two_database_manager("invalid_doc");
+    let id = ObjectId::new();
+    raw(&manager, Role::MAIN, "machines")
+        .await
+        .insert_one(doc! {
+            "_id": id, "branchId": ObjectId::new(), "name": "Press",
+            "serialNumber": 42, "status": "running", "__v": 0,
         })
         .await
         .unwrap();

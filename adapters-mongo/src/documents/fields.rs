@@ -1,5 +1,5 @@
-//! Reading typed values out of stored documents, tolerant of the numeric types Node.js writes:
-//! the building blocks of a [`MongoEntity`](crate::MongoEntity) mapping.
+//! Reading the record's own fields (`_id`, timestamps, `__v`) out of stored documents,
+//! tolerant of the numeric types Node.js writes.
 
 use domain::{Id, Timestamp};
 use mongodb::bson::oid::ObjectId;
@@ -8,17 +8,20 @@ use mongodb::bson::{Bson, Document};
 use super::DocumentError;
 
 /// The ObjectId with the bytes of `id`.
-pub fn object_id<T>(id: Id<T>) -> ObjectId {
+pub(crate) fn object_id<T>(id: Id<T>) -> ObjectId {
     ObjectId::from_bytes(id.bytes())
 }
 
 /// The ObjectId in `field`, as an id.
-pub fn id<T>(document: &Document, field: &str) -> Result<Id<T>, DocumentError> {
+pub(crate) fn id<T>(document: &Document, field: &str) -> Result<Id<T>, DocumentError> {
     optional_id(document, field)?.ok_or_else(|| missing(field))
 }
 
 /// The ObjectId in `field`, or `None` when the field is absent or null.
-pub fn optional_id<T>(document: &Document, field: &str) -> Result<Option<Id<T>>, DocumentError> {
+pub(crate) fn optional_id<T>(
+    document: &Document,
+    field: &str,
+) -> Result<Option<Id<T>>, DocumentError> {
     match document.get(field) {
         None | Some(Bson::Null) => Ok(None),
         Some(Bson::ObjectId(oid)) => Ok(Some(Id::from_bytes(oid.bytes()))),
@@ -26,23 +29,12 @@ pub fn optional_id<T>(document: &Document, field: &str) -> Result<Option<Id<T>>,
     }
 }
 
-/// The string in `field`.
-pub fn string<'a>(document: &'a Document, field: &str) -> Result<&'a str, DocumentError> {
-    match document.get(field) {
-        None | Some(Bson::Null) => Err(missing(field)),
-        Some(Bson::String(text)) => Ok(text),
-        Some(other) => Err(wrong_type(field, "a string", other)),
-    }
-}
-
-/// The whole number in `field`.
-pub fn integer(document: &Document, field: &str) -> Result<i64, DocumentError> {
-    optional_integer(document, field)?.ok_or_else(|| missing(field))
-}
-
 /// The whole number in `field` (Int32, Int64, or a Double without fraction), or `None` when
 /// absent or null.
-pub fn optional_integer(document: &Document, field: &str) -> Result<Option<i64>, DocumentError> {
+pub(crate) fn optional_integer(
+    document: &Document,
+    field: &str,
+) -> Result<Option<i64>, DocumentError> {
     const EXPECTED: &str = "a whole number";
     match document.get(field) {
         None | Some(Bson::Null) => Ok(None),
@@ -55,42 +47,17 @@ pub fn optional_integer(document: &Document, field: &str) -> Result<Option<i64>,
     }
 }
 
-/// The number in `field` (Double, Int32 or Int64).
-pub fn number(document: &Document, field: &str) -> Result<f64, DocumentError> {
-    match document.get(field) {
-        None | Some(Bson::Null) => Err(missing(field)),
-        Some(Bson::Double(x)) => Ok(*x),
-        Some(Bson::Int32(n)) => Ok(f64::from(*n)),
-        Some(Bson::Int64(n)) => Ok(*n as f64),
-        Some(other) => Err(wrong_type(field, "a number", other)),
-    }
-}
-
 /// The date in `field`, or `None` when absent or null.
-pub fn optional_date(document: &Document, field: &str) -> Result<Option<Timestamp>, DocumentError> {
+pub(crate) fn optional_date(
+    document: &Document,
+    field: &str,
+) -> Result<Option<Timestamp>, DocumentError> {
     match document.get(field) {
         None | Some(Bson::Null) => Ok(None),
         Some(Bson::DateTime(at)) => Timestamp::from_millis(at.timestamp_millis())
             .map(Some)
             .ok_or_else(|| wrong_type(field, "a representable date", &Bson::DateTime(*at))),
         Some(other) => Err(wrong_type(field, "a date", other)),
-    }
-}
-
-/// The array in `field`.
-pub fn array<'a>(document: &'a Document, field: &str) -> Result<&'a [Bson], DocumentError> {
-    match document.get(field) {
-        None | Some(Bson::Null) => Err(missing(field)),
-        Some(Bson::Array(values)) => Ok(values),
-        Some(other) => Err(wrong_type(field, "an array", other)),
-    }
-}
-
-/// `value`, which must be a sub-document, stored at `field`.
-pub fn subdocument<'a>(value: &'a Bson, field: &str) -> Result<&'a Document, DocumentError> {
-    match value {
-        Bson::Document(document) => Ok(document),
-        other => Err(wrong_type(field, "a sub-document", other)),
     }
 }
 

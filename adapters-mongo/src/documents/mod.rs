@@ -4,52 +4,24 @@
 //! Every document has `_id` (ObjectId), the entity's fields in camelCase, `createdAt` and
 //! `updatedAt` (BSON dates) and `__v` (Int32, the record's [`Version`]). On read, unknown fields
 //! are ignored, a missing or null `__v` is version 0, missing timestamps fall back to the time
-//! in the `_id`, numbers are accepted as Int32, Int64 or Double, and every value goes through
-//! the domain's validated constructors.
+//! in the `_id`, and the entity's own fields are read as the model's declaration says (see
+//! `shape`), as they are: stored data is not validated again, so a value an older rule
+//! accepted never makes a read fail.
 
-mod admin;
-mod branch;
-mod customer;
-pub mod fields;
-mod machine;
-mod master_admin;
-mod order;
+mod fields;
+mod shape;
 
-use domain::{Entity, Id, Record, Timestamp, ValidationError, Version};
+use domain::{Entity, Id, Model, Record, Timestamp, Version};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use ports::RepositoryError;
 
 pub(crate) use fields::object_id;
 
-/// An entity that has a MongoDB collection and a document shape.
-///
-/// Implemented for the six domain entities. [`Self::write_fields`] and [`Self::read_fields`]
-/// cover the entity's own fields; the repository adds and reads `_id`, `createdAt`,
-/// `updatedAt` and `__v`.
-pub trait MongoEntity: Entity {
-    /// The collection, as Mongoose names it (`branches`, `masteradmins`).
-    const COLLECTION: &'static str;
-
-    /// Every field [`Self::write_fields`] may write. A stored field outside this list (and
-    /// outside `_id`, the timestamps and `__v`) belongs to someone else, such as a password
-    /// hash a Mongoose schema keeps, and an update carries it over untouched.
-    const FIELDS: &'static [&'static str];
-
-    /// Appends the entity's fields to `document`, in the order Mongoose's schema writes them.
-    fn write_fields(&self, document: &mut Document);
-
-    /// Copies into `written` what `stored` holds inside the entity's own fields that the
-    /// domain does not model, such as the `_id` Mongoose gives each order item. Nothing by
-    /// default.
-    fn carry_over_nested(_stored: &Document, _written: &mut Document) {}
-
-    /// The entity stored in `document`, through the domain's validated constructors.
-    ///
-    /// # Errors
-    /// A [`DocumentError`] naming the first field that is missing, of the wrong type or
-    /// invalid.
-    fn read_fields(document: &Document) -> Result<Self, DocumentError>;
+/// The collection of `T`, named as Mongoose names a model's: plural, lower case
+/// (`Branch` → `branches`, `MasterAdmin` → `masteradmins`).
+pub fn collection_name<T: Model>() -> String {
+    domain::plural_name(T::NAME).to_lowercase()
 }
 
 /// Why a stored document does not read as an entity.
@@ -72,33 +44,39 @@ pub enum DocumentError {
         /// The BSON type found.
         found: String,
     },
-    /// A value the domain rejects.
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
+    /// The declared fields do not read as the model: a required field is missing, or holds
+    /// a value of another shape.
+    #[error("{0}")]
+    Shape(String),
 }
 
 /// The stored document of `record`.
-pub(crate) fn to_document<T: MongoEntity>(record: &Record<T>) -> Document {
+///
+/// # Errors
+/// [`RepositoryError::Internal`] when the entity has no document form (a model whose serde
+/// form is not a map, or a number beyond BSON's range).
+pub(crate) fn to_document<T: Entity>(record: &Record<T>) -> Result<Document, RepositoryError> {
+    let fields = shape::write(record.entity()).map_err(|err| {
+        RepositoryError::Internal(format!("a {} cannot be stored: {err}", T::NAME))
+    })?;
     let mut document = doc! { "_id": object_id(record.id()) };
-    record.entity().write_fields(&mut document);
+    document.extend(fields);
     document.insert("createdAt", date(record.created_at()));
     document.insert("updatedAt", date(record.updated_at()));
     document.insert("__v", version(record.version()));
-    document
+    Ok(document)
 }
 
 /// `written`, plus the fields of `stored` that neither the entity nor the record owns.
 ///
 /// Saving replaces the whole document, so without this a field the domain does not model
 /// (written by the Node.js services sharing the collection) would be erased by any update.
-pub(crate) fn with_foreign_fields<T: MongoEntity>(
-    stored: Document,
-    mut written: Document,
-) -> Document {
+pub(crate) fn with_foreign_fields<T: Model>(stored: Document, mut written: Document) -> Document {
     const RECORD_FIELDS: [&str; 4] = ["_id", "createdAt", "updatedAt", "__v"];
-    T::carry_over_nested(&stored, &mut written);
+    shape::carry_over_nested(T::FIELDS, &stored, &mut written);
     for (field, value) in stored {
-        let owned = T::FIELDS.contains(&field.as_str()) || RECORD_FIELDS.contains(&field.as_str());
+        let declared = T::FIELDS.iter().any(|f| f.name == field);
+        let owned = declared || RECORD_FIELDS.contains(&field.as_str());
         if !owned && !written.contains_key(&field) {
             written.insert(field, value);
         }
@@ -111,23 +89,23 @@ pub(crate) fn with_foreign_fields<T: MongoEntity>(
 /// # Errors
 /// [`RepositoryError::Internal`] naming the collection and the id when the document does not
 /// read: stored data that no longer validates is a fault to investigate, not a user error.
-pub(crate) fn from_document<T: MongoEntity>(
+pub(crate) fn from_document<T: Entity>(
     document: &Document,
+    collection: &str,
 ) -> Result<Record<T>, RepositoryError> {
     read_record(document).map_err(|err| {
         let id = document
             .get("_id")
             .map_or_else(|| "without _id".to_owned(), shown_id);
         RepositoryError::Internal(format!(
-            "stored {} document {id} cannot be read: {err}",
-            T::COLLECTION
+            "stored {collection} document {id} cannot be read: {err}"
         ))
     })
 }
 
-fn read_record<T: MongoEntity>(document: &Document) -> Result<Record<T>, DocumentError> {
+fn read_record<T: Entity>(document: &Document) -> Result<Record<T>, DocumentError> {
     let id: Id<T> = fields::id(document, "_id")?;
-    let entity = T::read_fields(document)?;
+    let entity = shape::read(document)?;
     let created_at = match fields::optional_date(document, "createdAt")? {
         Some(at) => at,
         None => id_time(id)?,

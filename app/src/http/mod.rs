@@ -10,7 +10,7 @@ mod guard;
 mod mount;
 mod overview;
 mod request_log;
-pub mod resources;
+mod resources;
 
 use std::sync::Arc;
 use std::time::Duration;

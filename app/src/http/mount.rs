@@ -8,13 +8,13 @@ use std::sync::Arc;
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::routing::get;
 use axum::Router;
-use domain::{plural_name, Branch, Entity, MasterAdmin, Order};
+use domain::{plural_name, Branch, Entity, MasterAdmin, Model, Order};
 use ports::Role;
 use registry::Registry;
 
 use super::guard;
 use super::request_log::RouteRoles;
-use super::resources::{crud_routes, Resource};
+use super::resources::crud_routes;
 use super::AppState;
 
 /// Who may call a mounted route, checked before any body is read.
@@ -63,7 +63,7 @@ pub enum MountError {
 
 /// The CRUD routes of model `M` at `path` (`/invoices` and `/invoices/{id}`), reading and
 /// writing `M` on `role`, for callers allowed by `access`: one line per model in a router.
-pub fn crud<M: Resource>(path: &'static str, role: Role, access: Access) -> Mount {
+pub fn crud<M: Entity>(path: &'static str, role: Role, access: Access) -> Mount {
     Mount {
         what: path.to_owned(),
         needs: vec![(plural_name(M::NAME), role)],

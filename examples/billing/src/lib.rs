@@ -7,12 +7,9 @@ Everything here uses the crates' public API only: the model and its storage mapp
 binding lines ([`service`]) and the router lines.
 */
 
-use adapters_mongo::bson::{doc, Bson, Document};
-use adapters_mongo::{fields, DocumentError, MongoEntity};
 use app::backend::Service;
-use app::http::resources::Resource;
 use app::http::{crud, Access};
-use domain::{Branch, Entity, Id, Problem, Record, ValidationError};
+use domain::{Branch, Entity, Id, Kind, Model, Problem, Record, ValidationError, Value};
 use ports::{Repository, RepositoryError, Role};
 use serde::{Deserialize, Serialize};
 
@@ -20,90 +17,91 @@ use serde::{Deserialize, Serialize};
 pub const BILLING: Role = Role::named("billing");
 
 /// An invoice a branch issued: its unique number, its amount in cents and where it stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Stored in `invoices`, as Mongoose would name the collection of an `Invoice` model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]
 #[serde(rename_all = "camelCase")]
+#[model(rules)]
 pub struct Invoice {
+    #[model(fixed, filter)]
     branch_id: Id<Branch>,
-    number: String,
-    amount_cents: i64,
+    #[model(fixed, unique)]
+    number: InvoiceNumber,
+    amount_cents: AmountCents,
+    #[model(default, filter)]
     status: InvoiceStatus,
 }
 
-/// Where an invoice stands; paid and void are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InvoiceStatus {
-    /// Being written; everything may change.
-    #[default]
-    Draft,
-    /// Sent to the customer; the amount is fixed.
-    Issued,
-    /// Settled; final.
-    Paid,
-    /// Cancelled; final.
-    Void,
+domain::bounded_text!(
+    /// An invoice's number, as printed on it: 1 to 32 of `A-Z`, `0-9`, `-`, `/`.
+    InvoiceNumber, field = "number", max = 32, check = number_shape
+);
+
+fn number_shape(text: String) -> Result<String, Problem> {
+    let allowed = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || "-/".contains(c);
+    if text.chars().all(allowed) {
+        Ok(text)
+    } else {
+        Err(Problem::Malformed("1 to 32 of A-Z, 0-9, '-' or '/'"))
+    }
 }
 
-impl InvoiceStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            InvoiceStatus::Draft => "draft",
-            InvoiceStatus::Issued => "issued",
-            InvoiceStatus::Paid => "paid",
-            InvoiceStatus::Void => "void",
+/// An amount in cents, from 0 to [`AmountCents::MAX`]: whole cents, so that sums are exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AmountCents(i64);
+
+impl AmountCents {
+    /// The largest amount: ten billion in cents.
+    pub const MAX: i64 = 1_000_000_000_000;
+
+    /// The amount, in cents.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl Value for AmountCents {
+    type Input = i64;
+    const KIND: Kind = Kind::Integer;
+
+    fn parse(cents: i64, field: &'static str) -> Result<Self, ValidationError> {
+        if (0..=Self::MAX).contains(&cents) {
+            Ok(Self(cents))
+        } else {
+            Err(ValidationError::new(field, Problem::OutOfRange))
         }
     }
+}
 
-    fn parse(text: &str) -> Result<Self, ValidationError> {
-        [Self::Draft, Self::Issued, Self::Paid, Self::Void]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or(ValidationError::new(
-                "status",
-                Problem::Malformed("one of draft, issued, paid, void"),
-            ))
+domain::enumeration!(
+    /// Where an invoice stands; paid and void are final.
+    pub enum InvoiceStatus {
+        /// Being written; everything may change.
+        Draft = "draft",
+        /// Sent to the customer; the amount is fixed.
+        Issued = "issued",
+        /// Settled; final.
+        Paid = "paid",
+        /// Cancelled; final.
+        Void = "void",
     }
-}
-
-/// A change to an [`Invoice`]; `None` leaves the field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct InvoicePatch {
-    /// The new amount (only while a draft).
-    pub amount_cents: Option<i64>,
-    /// The new status (not once paid or void).
-    pub status: Option<InvoiceStatus>,
-}
+);
 
 impl Invoice {
-    /// The largest amount, in cents: ten billion.
-    pub const MAX_CENTS: i64 = 1_000_000_000_000;
-
-    /// An invoice of `branch_id` numbered `number` (1 to 32 of `A-Z`, `0-9`, `-`, `/`).
+    /// An invoice of `branch_id` numbered `number`, for `amount_cents`.
     ///
     /// # Errors
-    /// `number` is malformed or `amount_cents` is negative or above [`Self::MAX_CENTS`].
+    /// `number` is malformed or `amount_cents` is negative or above [`AmountCents::MAX`].
     pub fn new(
         branch_id: Id<Branch>,
         number: &str,
         amount_cents: i64,
         status: InvoiceStatus,
     ) -> Result<Self, ValidationError> {
-        let number = number.trim();
-        let well_formed = (1..=32).contains(&number.len())
-            && number
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "-/".contains(c));
-        if !well_formed {
-            let expected = "1 to 32 of A-Z, 0-9, '-' or '/'";
-            return Err(ValidationError::new("number", Problem::Malformed(expected)));
-        }
-        if !(0..=Self::MAX_CENTS).contains(&amount_cents) {
-            return Err(ValidationError::new("amountCents", Problem::OutOfRange));
-        }
         Ok(Self {
             branch_id,
-            number: number.to_owned(),
-            amount_cents,
+            number: InvoiceNumber::parse(number)?,
+            amount_cents: AmountCents::parse(amount_cents, "amountCents")?,
             status,
         })
     }
@@ -115,7 +113,7 @@ impl Invoice {
 
     /// The amount, in cents.
     pub fn amount_cents(&self) -> i64 {
-        self.amount_cents
+        self.amount_cents.get()
     }
 
     /// Where it stands.
@@ -124,15 +122,8 @@ impl Invoice {
     }
 }
 
+/// An invoice's rules: paid and void are final, and the amount changes only on a draft.
 impl Entity for Invoice {
-    const NAME: &'static str = "Invoice";
-    const UNIQUE_FIELD: Option<&'static str> = Some("number");
-    type Patch = InvoicePatch;
-
-    fn unique_value(&self) -> Option<&str> {
-        Some(&self.number)
-    }
-
     fn apply(&self, patch: InvoicePatch) -> Result<Self, ValidationError> {
         use InvoiceStatus::{Draft, Paid, Void};
         if matches!(self.status, Paid | Void) && patch.status.is_some_and(|s| s != self.status) {
@@ -141,96 +132,10 @@ impl Entity for Invoice {
         }
         if patch.amount_cents.is_some() && self.status != Draft {
             let why = "can only change while the invoice is a draft";
-            return Err(ValidationError::new(
-                "amountCents",
-                Problem::NotAllowed(why),
-            ));
+            let error = ValidationError::new("amountCents", Problem::NotAllowed(why));
+            return Err(error);
         }
-        Invoice::new(
-            self.branch_id,
-            &self.number,
-            patch.amount_cents.unwrap_or(self.amount_cents),
-            patch.status.unwrap_or(self.status),
-        )
-    }
-}
-
-impl MongoEntity for Invoice {
-    const COLLECTION: &'static str = "invoices";
-    const FIELDS: &'static [&'static str] = &["branchId", "number", "amountCents", "status"];
-
-    fn write_fields(&self, document: &mut Document) {
-        document.extend(doc! {
-            "branchId": fields::object_id(self.branch_id),
-            "number": &self.number,
-            // As Node.js stores a whole number: Int32 when it fits.
-            "amountCents": i32::try_from(self.amount_cents)
-                .map_or(Bson::Int64(self.amount_cents), Bson::Int32),
-            "status": self.status.as_str(),
-        });
-    }
-
-    fn read_fields(document: &Document) -> Result<Self, DocumentError> {
-        Ok(Invoice::new(
-            fields::id(document, "branchId")?,
-            fields::string(document, "number")?,
-            fields::integer(document, "amountCents")?,
-            InvoiceStatus::parse(fields::string(document, "status")?)?,
-        )?)
-    }
-}
-
-/// The body of `POST /invoices`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NewInvoice {
-    branch_id: String,
-    number: String,
-    amount_cents: i64,
-    status: Option<String>,
-}
-
-/// The body of `PATCH /invoices/{id}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct InvoiceChange {
-    amount_cents: Option<i64>,
-    status: Option<String>,
-}
-
-impl Resource for Invoice {
-    type Create = NewInvoice;
-    type Update = InvoiceChange;
-
-    fn create(body: NewInvoice) -> Result<Self, ValidationError> {
-        let branch_id = Id::parse(&body.branch_id).map_err(|_| {
-            ValidationError::new(
-                "branchId",
-                Problem::Malformed("an id of 24 hexadecimal characters"),
-            )
-        })?;
-        let status = body
-            .status
-            .as_deref()
-            .map(InvoiceStatus::parse)
-            .transpose()?;
-        Invoice::new(
-            branch_id,
-            &body.number,
-            body.amount_cents,
-            status.unwrap_or_default(),
-        )
-    }
-
-    fn patch(body: InvoiceChange) -> Result<InvoicePatch, ValidationError> {
-        Ok(InvoicePatch {
-            amount_cents: body.amount_cents,
-            status: body
-                .status
-                .as_deref()
-                .map(InvoiceStatus::parse)
-                .transpose()?,
-        })
+        Ok(self.patched(patch))
     }
 }
 

@@ -55,13 +55,13 @@ pub async fn an_update_saves_the_next_version_and_a_stale_one_is_refused<T: Enti
     remove_all(repository, &[saved]).await;
 }
 
-/// When the model has a unique key, a second record with the same value is refused naming the
-/// key, and nothing is stored.
+/// When the model has unique keys, a second record with the same values is refused naming the
+/// first declared key, and nothing is stored.
 pub async fn a_taken_unique_value_is_a_duplicate_naming_the_key<T: Entity>(
     repository: &dyn Repository<T>,
     make: &impl Fn(u32) -> T,
 ) {
-    let Some(key) = T::UNIQUE_FIELD else {
+    let Some(key) = first_unique_field::<T>() else {
         return;
     };
     let first = repository.create(make(20)).await.expect("create");
@@ -102,4 +102,12 @@ async fn remove_all<T: Entity>(repository: &dyn Repository<T>, records: &[Record
         repository.delete(record.id()).await.expect("delete");
     }
     assert_eq!(repository.count().await.expect("count"), 0);
+}
+
+/// The first field the model declares `unique`, if any.
+pub fn first_unique_field<T: Entity>() -> Option<&'static str> {
+    T::FIELDS
+        .iter()
+        .find(|field| field.unique)
+        .map(|field| field.name)
 }

@@ -46,7 +46,7 @@ async fn rejects_second<T: Entity>(repository: &dyn Repository<T>, first: T, sec
     assert_duplicate(
         &result,
         T::NAME,
-        T::UNIQUE_FIELD.expect("kind has a unique key"),
+        super::any_model::first_unique_field::<T>().expect("the model has a unique key"),
     );
     assert_eq!(
         repository.count().await.expect("count"),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use adapters_mongo::{MongoEntity, MongoSettings};
+use adapters_mongo::{collection_name, MongoSettings};
 use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
@@ -104,23 +104,25 @@ pub async fn all_documents(collection: &Collection<Document>) -> Vec<Document> {
 /// Every document of every collection, by collection, in `_id` order.
 pub type Snapshot = BTreeMap<String, Vec<Document>>;
 
-/// The collections the adapter stores the six kinds of entity in.
-const COLLECTIONS: [&str; 6] = [
-    <Branch as MongoEntity>::COLLECTION,
-    <Customer as MongoEntity>::COLLECTION,
-    <Order as MongoEntity>::COLLECTION,
-    <Machine as MongoEntity>::COLLECTION,
-    <MasterAdmin as MongoEntity>::COLLECTION,
-    <Admin as MongoEntity>::COLLECTION,
-];
+/// The collections the adapter stores the six built-in models in.
+fn collections() -> [String; 6] {
+    [
+        collection_name::<Branch>(),
+        collection_name::<Customer>(),
+        collection_name::<Order>(),
+        collection_name::<Machine>(),
+        collection_name::<MasterAdmin>(),
+        collection_name::<Admin>(),
+    ]
+}
 
 /// Every document of the entity collections of `database`, keyed by collection name.
 pub async fn snapshot(database: &Database) -> Snapshot {
     let mut snapshot = Snapshot::new();
-    for collection in COLLECTIONS {
-        let mut documents = all_documents(&database.collection(collection)).await;
+    for collection in collections() {
+        let mut documents = all_documents(&database.collection(&collection)).await;
         documents.sort_by_key(|d| d.get("_id").map(ToString::to_string));
-        snapshot.insert(collection.to_owned(), documents);
+        snapshot.insert(collection, documents);
     }
     snapshot
 }

@@ -1,0 +1,197 @@
+//! The code a declaration gives: the patch, the strict request forms, and the `Model` impl.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::declaration::{Declaration, Edit, FieldDeclaration};
+
+pub fn model(model: &Declaration) -> TokenStream {
+    let patch = patch(model);
+    let requests = requests(model);
+    let model_impl = model_impl(model);
+    let rules = (!model.own_rules).then(|| {
+        let ident = &model.ident;
+        quote! { impl ::domain::Entity for #ident {} }
+    });
+    quote! { #patch #requests #model_impl #rules }
+}
+
+fn changeable(model: &Declaration) -> impl Iterator<Item = &FieldDeclaration> {
+    model.fields.iter().filter(|f| f.edit == Edit::Free)
+}
+
+fn requested(model: &Declaration) -> impl Iterator<Item = &FieldDeclaration> {
+    model.fields.iter().filter(|f| f.edit != Edit::Derived)
+}
+
+/// `BranchPatch`: the validated change, one `Option` per changeable field.
+fn patch(model: &Declaration) -> TokenStream {
+    let (vis, ident) = (&model.vis, patch_ident(model));
+    let doc = format!(
+        "A validated change to a [`{}`]; `None` leaves a field as it is.",
+        model.ident
+    );
+    let fields = changeable(model).map(|f| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        let doc = format!("The new `{}`.", f.name);
+        quote! { #[doc = #doc] pub #ident: ::core::option::Option<#ty>, }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Default, PartialEq)]
+        #vis struct #ident { #(#fields)* }
+    }
+}
+
+/// `NewBranch` and `BranchChange`: what a request may carry, in the values' input types, with
+/// unknown fields refused.
+fn requests(model: &Declaration) -> TokenStream {
+    let vis = &model.vis;
+    let (new, change) = (new_ident(model), change_ident(model));
+    let new_doc = format!(
+        "The strict form of a request creating a [`{}`]: its input values, no other field.",
+        model.ident
+    );
+    let change_doc = format!(
+        "The strict form of a request changing a [`{}`]: absent fields stay as they are.",
+        model.ident
+    );
+    let new_fields = requested(model).map(|f| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        if f.default {
+            quote! { #[serde(default)] #ident: ::core::option::Option<<#ty as ::domain::Value>::Input>, }
+        } else if f.optional {
+            quote! { #[serde(default)] #ident: <#ty as ::domain::Value>::Input, }
+        } else {
+            quote! { #ident: <#ty as ::domain::Value>::Input, }
+        }
+    });
+    let change_fields = changeable(model).map(|f| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        // `null` for an optional field clears it, so absent and null must differ.
+        let present = f.optional.then(|| {
+            quote! { deserialize_with = "::domain::__private::present", }
+        });
+        quote! {
+            #[serde(default, #present)]
+            #ident: ::core::option::Option<<#ty as ::domain::Value>::Input>,
+        }
+    });
+    quote! {
+        #[doc = #new_doc]
+        #[derive(::domain::__private::serde::Deserialize)]
+        #[serde(crate = "::domain::__private::serde", deny_unknown_fields, rename_all = "camelCase")]
+        #vis struct #new { #(#new_fields)* }
+
+        #[doc = #change_doc]
+        #[derive(::domain::__private::serde::Deserialize)]
+        #[serde(crate = "::domain::__private::serde", deny_unknown_fields, rename_all = "camelCase")]
+        #vis struct #change { #(#change_fields)* }
+    }
+}
+
+fn model_impl(model: &Declaration) -> TokenStream {
+    let ident = &model.ident;
+    let name = &model.name;
+    let (patch, new, change) = (patch_ident(model), new_ident(model), change_ident(model));
+    let schema = model.fields.iter().map(field_schema);
+    let from_new = model.fields.iter().map(|f| {
+        let (ident, ty, name) = (&f.ident, &f.ty, &f.name);
+        let parse = quote! { <#ty as ::domain::Value>::parse };
+        match (f.edit, f.default) {
+            (Edit::Derived, _) => quote! { #ident: ::core::default::Default::default(), },
+            (_, true) => quote! {
+                #ident: match request.#ident {
+                    ::core::option::Option::Some(input) => #parse(input, #name)?,
+                    ::core::option::Option::None => ::core::default::Default::default(),
+                },
+            },
+            _ => quote! { #ident: #parse(request.#ident, #name)?, },
+        }
+    });
+    let from_change = changeable(model).map(|f| {
+        let (ident, ty, name) = (&f.ident, &f.ty, &f.name);
+        quote! {
+            #ident: request.#ident
+                .map(|input| <#ty as ::domain::Value>::parse(input, #name))
+                .transpose()?,
+        }
+    });
+    let patched = model.fields.iter().map(|f| {
+        let ident = &f.ident;
+        if f.edit == Edit::Free {
+            quote! { #ident: patch.#ident.unwrap_or_else(|| self.#ident.clone()), }
+        } else {
+            quote! { #ident: self.#ident.clone(), }
+        }
+    });
+    let unique = model.fields.iter().filter(|f| f.unique).map(|f| {
+        let (ident, name) = (&f.ident, &f.name);
+        quote! {
+            if let ::core::option::Option::Some(key) = ::domain::Value::key(&self.#ident) {
+                keys.push((#name, key));
+            }
+        }
+    });
+    quote! {
+        impl ::domain::Model for #ident {
+            const NAME: &'static str = #name;
+            const FIELDS: &'static [::domain::Field] = &[#(#schema),*];
+            type Patch = #patch;
+            type New = #new;
+            type Change = #change;
+
+            fn from_new(request: #new) -> ::core::result::Result<Self, ::domain::ValidationError> {
+                ::core::result::Result::Ok(Self { #(#from_new)* })
+            }
+
+            fn patch_from(request: #change) -> ::core::result::Result<#patch, ::domain::ValidationError> {
+                ::core::result::Result::Ok(#patch { #(#from_change)* })
+            }
+
+            fn patched(&self, patch: #patch) -> Self {
+                Self { #(#patched)* }
+            }
+
+            fn unique_keys(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+                #[allow(unused_mut)]
+                let mut keys = ::std::vec::Vec::new();
+                #(#unique)*
+                keys
+            }
+        }
+    }
+}
+
+fn field_schema(f: &FieldDeclaration) -> TokenStream {
+    let (name, ty, unique, filter) = (&f.name, &f.ty, f.unique, f.filter);
+    let edit = match f.edit {
+        Edit::Free => quote! { ::domain::Edit::Free },
+        Edit::Fixed => quote! { ::domain::Edit::Fixed },
+        Edit::Derived => quote! { ::domain::Edit::Derived },
+    };
+    let required = !(f.optional || f.default) && f.edit != Edit::Derived;
+    quote! {
+        ::domain::Field {
+            name: #name,
+            kind: <#ty as ::domain::Value>::KIND,
+            optional: <#ty as ::domain::Value>::OPTIONAL,
+            required_on_create: #required,
+            unique: #unique,
+            filter: #filter,
+            edit: #edit,
+        }
+    }
+}
+
+fn patch_ident(model: &Declaration) -> syn::Ident {
+    format_ident!("{}Patch", model.ident)
+}
+
+fn new_ident(model: &Declaration) -> syn::Ident {
+    format_ident!("New{}", model.ident)
+}
+
+fn change_ident(model: &Declaration) -> syn::Ident {
+    format_ident!("{}Change", model.ident)
+}

@@ -1,0 +1,276 @@
+//! The declaration of a model, and what every backend and every API reads from it.
+//!
+//! A model is a struct of validated values with `#[derive(Model)]`. The struct's serde form is
+//! its *stored* form: it reads what a backend holds as it is, without re-validating, because
+//! data already stored (perhaps by the Node.js services) must never make a read fail. The
+//! derive writes the *strict* forms, [`Model::New`] and [`Model::Change`], through which every
+//! request passes: unknown fields refused, every value parsed by [`Value::parse`].
+//!
+//! ```
+//! use domain::{Branch, Id, Model, Value};
+//! use serde::{Deserialize, Serialize};
+//!
+//! domain::bounded_text!(
+//!     /// An invoice's number, as printed on it.
+//!     InvoiceNumber, field = "number", max = 32
+//! );
+//!
+//! /// An invoice a branch issued.
+//! #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]
+//! #[serde(rename_all = "camelCase")]
+//! pub struct Invoice {
+//!     #[model(fixed, filter)]
+//!     branch_id: Id<Branch>,
+//!     #[model(unique)]
+//!     number: InvoiceNumber,
+//!     amount_cents: i64,
+//! }
+//!
+//! let request = r#"{"branchId": "65f0a1b2c3d4e5f6a7b8c9d0", "number": " F-1 ", "amountCents": 990}"#;
+//! let invoice = Invoice::from_new(serde_json::from_str(request)?)?;
+//! assert_eq!(invoice.unique_keys(), [("number", "F-1".to_owned())]);
+//!
+//! let unknown = r#"{"branchId": "65f0a1b2c3d4e5f6a7b8c9d0", "number": "F-1", "amountCents": 1, "x": 1}"#;
+//! assert!(serde_json::from_str::<NewInvoice>(unknown).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{Problem, ValidationError};
+use crate::id::Id;
+
+pub use domain_derive::Model;
+
+/// A declared model: its name, its fields, and its strict request forms. Written by
+/// `#[derive(Model)]`, never by hand; what a model's rules add is [`Entity`](crate::Entity).
+///
+/// The derive takes `#[model(name = "…")]` (the name, if not the struct's) and
+/// `#[model(rules)]` (the struct implements [`Entity`](crate::Entity) itself) on the struct,
+/// and on a field:
+/// - `unique`: no two records share the value; backends keep a unique index on it;
+/// - `filter`: lists can be filtered on it; backends keep an index on it;
+/// - `fixed`: set when created, never changed by a patch;
+/// - `derived`: computed by the rules, never in a request (an order's total);
+/// - `default`: a create request may leave it out, and it is then the type's default.
+pub trait Model:
+    Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The model's name (`Branch`, `MasterAdmin`): what errors and by-name lookups say, and
+    /// what the collection's name follows from.
+    const NAME: &'static str;
+
+    /// Every field, in declaration order: what mappings, indexes, filters and API schemas
+    /// read.
+    const FIELDS: &'static [Field];
+
+    /// A validated change: one `Option` per field a patch may change.
+    type Patch: fmt::Debug + Send + Sync + 'static;
+
+    /// The strict form of a create request.
+    type New: DeserializeOwned + Send + 'static;
+
+    /// The strict form of a change request.
+    type Change: DeserializeOwned + Send + 'static;
+
+    /// The model of a create request, every value parsed; derived fields at their default,
+    /// until the rules ([`Entity::admit`](crate::Entity::admit)) compute them.
+    ///
+    /// # Errors
+    /// The first value that does not parse, naming its field.
+    fn from_new(request: Self::New) -> Result<Self, ValidationError>;
+
+    /// The patch of a change request, every value parsed.
+    ///
+    /// # Errors
+    /// The first value that does not parse, naming its field.
+    fn patch_from(request: Self::Change) -> Result<Self::Patch, ValidationError>;
+
+    /// The model with the fields `patch` sets replaced, and no rule applied.
+    fn patched(&self, patch: Self::Patch) -> Self;
+
+    /// The value of each `unique` field, by field name: what no two records may share.
+    fn unique_keys(&self) -> Vec<(&'static str, String)>;
+}
+
+/// One declared field of a model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    /// Its name in requests and documents (camelCase).
+    pub name: &'static str,
+    /// What kind of value it holds.
+    pub kind: Kind,
+    /// Whether it may be absent (`Option<…>`).
+    pub optional: bool,
+    /// Whether a create request must carry it.
+    pub required_on_create: bool,
+    /// Whether no two records may share its value.
+    pub unique: bool,
+    /// Whether lists can be filtered on it.
+    pub filter: bool,
+    /// Who sets it.
+    pub edit: Edit,
+}
+
+/// Who sets a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// A request sets it when creating and may change it.
+    Free,
+    /// A request sets it when creating; nothing changes it afterwards.
+    Fixed,
+    /// The model's rules compute it; no request carries it.
+    Derived,
+}
+
+/// What kind of value a field holds: what a storage mapping or an API schema needs to know
+/// beyond the serde form (a reference is an ObjectId in MongoDB and a string in JSON).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// Text.
+    Text,
+    /// A whole number.
+    Integer,
+    /// A number with a fraction.
+    Number,
+    /// One of these names.
+    Choice(&'static [&'static str]),
+    /// The id of a record of the model with this name.
+    Reference(&'static str),
+    /// A list of records of a nested model with these fields (an order's items).
+    Records(&'static [Field]),
+}
+
+/// A type a model's field may have: how a request carries it and how it is checked.
+///
+/// Implemented for the domain's validated values, [`Id`], `String`, `i64`, `f64`, `Option` of a
+/// value and `Vec` of a nested model; a service implements it for its own value types, or
+/// declares them with [`bounded_text!`](crate::bounded_text) and
+/// [`enumeration!`](crate::enumeration).
+pub trait Value: Sized {
+    /// What a request carries, before checking: `String` for text, `i64` for a count.
+    type Input: DeserializeOwned + Send + 'static;
+
+    /// What kind of value it is.
+    const KIND: Kind;
+
+    /// Whether it may be absent.
+    const OPTIONAL: bool = false;
+
+    /// The value of a request's `field`, checked.
+    ///
+    /// # Errors
+    /// A [`ValidationError`] naming `field` (or, for nested records, the nested field).
+    fn parse(input: Self::Input, field: &'static str) -> Result<Self, ValidationError>;
+
+    /// The text a unique index compares, for values that can be unique keys.
+    fn key(&self) -> Option<String> {
+        None
+    }
+}
+
+impl<T: Value> Value for Option<T> {
+    type Input = Option<T::Input>;
+    const KIND: Kind = T::KIND;
+    const OPTIONAL: bool = true;
+
+    fn parse(input: Self::Input, field: &'static str) -> Result<Self, ValidationError> {
+        input.map(|input| T::parse(input, field)).transpose()
+    }
+
+    fn key(&self) -> Option<String> {
+        self.as_ref().and_then(Value::key)
+    }
+}
+
+/// A list of nested records, each checked by its own model and rules; errors name the nested
+/// field (`quantity`), as each item is checked on its own.
+impl<T: crate::Entity> Value for Vec<T> {
+    type Input = Vec<T::New>;
+    const KIND: Kind = Kind::Records(T::FIELDS);
+
+    fn parse(input: Self::Input, _field: &'static str) -> Result<Self, ValidationError> {
+        input
+            .into_iter()
+            .map(|item| T::from_new(item).and_then(crate::Entity::admit))
+            .collect()
+    }
+}
+
+impl<T: Model> Value for Id<T> {
+    type Input = String;
+    const KIND: Kind = Kind::Reference(T::NAME);
+
+    fn parse(input: String, field: &'static str) -> Result<Self, ValidationError> {
+        Id::parse(&input).map_err(|_| {
+            ValidationError::new(
+                field,
+                Problem::Malformed("an id of 24 hexadecimal characters"),
+            )
+        })
+    }
+
+    fn key(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+/// Text as it comes: for a field with no rule of its own.
+impl Value for String {
+    type Input = String;
+    const KIND: Kind = Kind::Text;
+
+    fn parse(input: String, _field: &'static str) -> Result<Self, ValidationError> {
+        Ok(input)
+    }
+
+    fn key(&self) -> Option<String> {
+        Some(self.clone())
+    }
+}
+
+/// A whole number with no rule of its own.
+impl Value for i64 {
+    type Input = i64;
+    const KIND: Kind = Kind::Integer;
+
+    fn parse(input: i64, _field: &'static str) -> Result<Self, ValidationError> {
+        Ok(input)
+    }
+
+    fn key(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+/// A finite number with no rule of its own.
+impl Value for f64 {
+    type Input = f64;
+    const KIND: Kind = Kind::Number;
+
+    fn parse(input: f64, field: &'static str) -> Result<Self, ValidationError> {
+        if input.is_finite() {
+            Ok(input)
+        } else {
+            Err(ValidationError::new(field, Problem::OutOfRange))
+        }
+    }
+}
+
+/// What the derive's generated code names; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::text::bounded;
+    pub use serde;
+    use serde::{Deserialize, Deserializer};
+
+    /// Tells "absent" (`None`, through `#[serde(default)]`) from "null" (`Some(None)`).
+    pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        T::deserialize(deserializer).map(Some)
+    }
+}

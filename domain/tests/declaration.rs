@@ -1,0 +1,131 @@
+//! What a model's declaration gives, seen from outside the crate as a service sees it: the
+//! field schema, the strict request forms, the lenient stored form, and the rules.
+#![allow(clippy::unwrap_used)]
+
+use domain::{
+    Admin, AdminChange, Customer, Edit, Entity, Kind, LineItem, Model, NewCustomer, NewOrder,
+    Order, OrderChange, OrderStatus,
+};
+use serde_json::json;
+
+const BRANCH: &str = "65f0a1b2c3d4e5f6a7b8c9d0";
+const CUSTOMER: &str = "65f0a1b2c3d4e5f6a7b8c9d1";
+
+fn new_order(body: serde_json::Value) -> Result<Order, String> {
+    let request: NewOrder = serde_json::from_value(body).map_err(|e| e.to_string())?;
+    Order::from_new(request)
+        .and_then(Entity::admit)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_field_schema_follows_from_the_struct_and_its_attributes() {
+    let names: Vec<&str> = Order::FIELDS.iter().map(|f| f.name).collect();
+    assert_eq!(
+        names,
+        ["branchId", "customerId", "items", "status", "total"]
+    );
+    let [branch, _, items, status, total] = Order::FIELDS else {
+        panic!("five fields");
+    };
+    assert_eq!(branch.kind, Kind::Reference("Branch"));
+    assert!(branch.filter && branch.required_on_create && branch.edit == Edit::Fixed);
+    assert_eq!(items.kind, Kind::Records(LineItem::FIELDS));
+    assert_eq!(status.kind, Kind::Choice(OrderStatus::NAMES));
+    assert!(status.filter && !status.required_on_create);
+    assert_eq!(total.edit, Edit::Derived);
+    assert!(Admin::FIELDS
+        .iter()
+        .any(|f| f.name == "branchId" && f.optional));
+    assert!(Admin::FIELDS
+        .iter()
+        .any(|f| f.name == "username" && f.unique));
+}
+
+#[test]
+fn a_create_request_is_parsed_strictly_and_admitted_by_the_rules() {
+    let items = json!([{ "sku": "BOLT", "quantity": 3, "unitPrice": 0.1 }]);
+    let order = new_order(json!({ "branchId": BRANCH, "customerId": CUSTOMER, "items": items }));
+    let order = order.unwrap();
+    assert_eq!(order.status(), OrderStatus::Pending, "the declared default");
+    assert_eq!(order.total(), 0.3, "derived by the rules");
+
+    for (body, expected) in [
+        (
+            json!({ "branchId": BRANCH, "customerId": CUSTOMER, "items": items, "total": 1 }),
+            "total",
+        ),
+        (
+            json!({ "branchId": BRANCH, "customerId": CUSTOMER, "items": items, "$where": 1 }),
+            "$where",
+        ),
+        (
+            json!({ "branchId": "nope", "customerId": CUSTOMER, "items": items }),
+            "branchId",
+        ),
+        (
+            json!({ "branchId": BRANCH, "customerId": CUSTOMER, "items": [] }),
+            "items",
+        ),
+        (
+            json!({ "branchId": BRANCH, "customerId": CUSTOMER, "items": items, "status": "shipped" }),
+            "status",
+        ),
+        (
+            json!({ "branchId": BRANCH, "customerId": CUSTOMER, "items": [{ "sku": "B", "quantity": 0, "unitPrice": 1.0 }] }),
+            "quantity",
+        ),
+    ] {
+        let error = new_order(body).unwrap_err();
+        assert!(error.contains(expected), "{error}");
+    }
+}
+
+#[test]
+fn a_value_error_names_the_models_field_not_the_types() {
+    let request: NewCustomer = serde_json::from_value(json!({
+        "branchId": BRANCH, "name": "ACME", "email": "not-an-address", "phone": "+33 4 72 00 00 00",
+    }))
+    .unwrap();
+    assert_eq!(Customer::from_new(request).unwrap_err().field(), "email");
+}
+
+#[test]
+fn a_change_tells_an_absent_field_from_a_null_one() {
+    let stored: Admin = serde_json::from_value(json!({
+        "username": "ada", "fullName": "Ada", "email": "ada@example.com", "branchId": BRANCH,
+    }))
+    .unwrap();
+    let change = |body| Admin::patch_from(serde_json::from_value::<AdminChange>(body).unwrap());
+
+    let kept = stored.apply(change(json!({ "fullName": "Ada L." })).unwrap());
+    assert_eq!(kept.unwrap().branch_id().unwrap().to_string(), BRANCH);
+    let cleared = stored.apply(change(json!({ "branchId": null })).unwrap());
+    assert_eq!(cleared.unwrap().branch_id(), None);
+}
+
+#[test]
+fn stored_values_are_read_as_they_are_and_a_total_is_recomputed_only_when_items_change() {
+    let stored: Order = serde_json::from_value(json!({
+        "branchId": BRANCH, "customerId": CUSTOMER, "status": "pending", "total": 9.5,
+        "items": [{ "sku": "BOLT", "quantity": 2, "unitPrice": 5.0 }],
+    }))
+    .unwrap();
+    let status = serde_json::from_value::<OrderChange>(json!({ "status": "in_production" }));
+    let moved = stored.apply(Order::patch_from(status.unwrap()).unwrap());
+    assert_eq!(
+        moved.unwrap().total(),
+        9.5,
+        "a discount computed elsewhere stays"
+    );
+
+    let items = json!({ "items": [{ "sku": "BOLT", "quantity": 3, "unitPrice": 5.0 }] });
+    let changed = stored.apply(Order::patch_from(serde_json::from_value(items).unwrap()).unwrap());
+    assert_eq!(changed.unwrap().total(), 15.0);
+
+    let legacy: Admin = serde_json::from_value(json!({
+        "username": "ab", "fullName": "Ops", "email": "ops@localhost",
+    }))
+    .unwrap();
+    assert_eq!(legacy.email().as_str(), "ops@localhost");
+}
