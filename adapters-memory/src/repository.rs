@@ -1,9 +1,10 @@
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use domain::{Entity, Id, Record};
-use ports::{Conflict, Page, Repository, RepositoryError};
+use ports::{Conflict, ListQuery, Listing, Repository, RepositoryError};
 
 /// The records of one entity kind in one role's store, safe to share between threads.
 ///
@@ -109,17 +110,35 @@ impl<T: Entity> Repository<T> for MemoryRepository<T> {
             .ok_or_else(|| not_found(id))
     }
 
-    async fn list(&self, page: Page) -> Result<Vec<Record<T>>, RepositoryError> {
+    async fn list(&self, query: ListQuery<T>) -> Result<Listing<T>, RepositoryError> {
         let table = self.read();
+        let after = match query.cursor() {
+            Some(id) => Bound::Excluded(id),
+            None => Bound::Unbounded,
+        };
+        let selected = || {
+            table
+                .records
+                .range((after, Bound::Unbounded))
+                .map(|(_, record)| record)
+                .filter(|record| query.filter().admits(record))
+        };
+        let page = query.page();
         let skip = usize::try_from(page.skip()).unwrap_or(usize::MAX);
         let limit = page.limit() as usize;
-        Ok(table
-            .records
-            .values()
-            .skip(skip)
-            .take(limit)
-            .cloned()
-            .collect())
+        // One more than the page tells whether a next page exists.
+        let mut records: Vec<Record<T>> = selected().skip(skip).take(limit + 1).cloned().collect();
+        let more = records.len() > limit;
+        records.truncate(limit);
+        let total = query.wants_total().then(|| {
+            let everything = table.records.values();
+            everything.filter(|r| query.filter().admits(r)).count() as u64
+        });
+        Ok(Listing {
+            next_after: more.then(|| records.last().map(Record::id)).flatten(),
+            records,
+            total,
+        })
     }
 
     async fn update(&self, record: Record<T>) -> Result<Record<T>, RepositoryError> {

@@ -59,6 +59,7 @@ mod errors;
 mod manager;
 mod pool;
 mod repository;
+mod selection;
 mod state;
 mod uri;
 

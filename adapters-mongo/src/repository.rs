@@ -10,7 +10,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
-use ports::{Conflict, Page, Repository, RepositoryError};
+use ports::{Conflict, ListQuery, Listing, Repository, RepositoryError};
 use tokio::sync::OnceCell;
 
 use crate::documents::{
@@ -18,6 +18,7 @@ use crate::documents::{
     versioned_filter, with_foreign_fields,
 };
 use crate::manager::RoleConnection;
+use crate::selection;
 
 /// How a duplicate on a unique index other than the model's own is named.
 const OTHER_UNIQUE_KEY: &str = "unique key";
@@ -248,23 +249,39 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
         }
     }
 
-    async fn list(&self, page: Page) -> Result<Vec<Record<T>>, RepositoryError> {
-        let documents: Vec<Document> = self
-            .collection()
-            .await?
-            .find(doc! {})
+    async fn list(&self, query: ListQuery<T>) -> Result<Listing<T>, RepositoryError> {
+        let collection = self.collection().await?;
+        let page = query.page();
+        let limit = page.limit() as usize;
+        // One more than the page tells whether a next page exists.
+        let documents: Vec<Document> = collection
+            .find(selection::page_filter(&query))
             .sort(doc! { "_id": 1 })
             .skip(page.skip())
-            .limit(i64::from(page.limit()))
+            .limit(i64::from(page.limit()) + 1)
             .await
             .map_err(|err| self.fail(&err, None))?
             .try_collect()
             .await
             .map_err(|err| self.fail(&err, None))?;
-        self.answered(documents)
+        let mut records = self
+            .answered(documents)
             .iter()
             .map(|document| from_document(document, &self.collection))
-            .collect()
+            .collect::<Result<Vec<Record<T>>, _>>()?;
+        let more = records.len() > limit;
+        records.truncate(limit);
+        let total = if query.wants_total() {
+            let count = collection.count_documents(selection::filter(&query)).await;
+            Some(count.map_err(|err| self.fail(&err, None))?)
+        } else {
+            None
+        };
+        Ok(Listing {
+            next_after: more.then(|| records.last().map(Record::id)).flatten(),
+            records,
+            total,
+        })
     }
 
     async fn update(&self, record: Record<T>) -> Result<Record<T>, RepositoryError> {

@@ -94,6 +94,10 @@ pub trait Model:
 
     /// The value of each `unique` field, by field name: what no two records may share.
     fn unique_keys(&self) -> Vec<(&'static str, String)>;
+
+    /// The value of the `filter` field named `field`, as a filter compares it (an id's hex
+    /// text, an enumeration's name); `None` for any other field, or when the value is absent.
+    fn filter_value(&self, field: &str) -> Option<String>;
 }
 
 /// One declared field of a model.

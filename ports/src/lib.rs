@@ -24,6 +24,7 @@ assert_eq!(runtime.block_on(branches.count()), Ok(3));
 mod error;
 mod health;
 mod page;
+mod query;
 mod repository;
 mod role;
 
@@ -32,6 +33,7 @@ pub use error::{Conflict, RepositoryError};
 pub use health::MockConnectionMonitor;
 pub use health::{ConnectionMonitor, ConnectionState};
 pub use page::Page;
+pub use query::{Condition, Filter, FilterError, ListQuery, Listing};
 #[cfg(any(test, feature = "mock"))]
 pub use repository::MockRepository;
 pub use repository::Repository;

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use domain::{Entity, Id, Record};
 
 use crate::error::RepositoryError;
-use crate::page::Page;
+use crate::query::{ListQuery, Listing};
 
 /// Storage of one kind of entity in one database.
 ///
@@ -26,11 +26,14 @@ pub trait Repository<T: Entity>: Send + Sync {
     /// MUST return [`RepositoryError::NotFound`] when no entity has the id.
     async fn get(&self, id: Id<T>) -> Result<Record<T>, RepositoryError>;
 
-    /// A page of records in ascending id (creation) order.
+    /// The records `query` selects, in ascending id (creation) order: those meeting every
+    /// condition of its filter, after its cursor, skipping and limited by its page. The listing
+    /// has the next page's cursor when more records follow, and the total of all that match
+    /// when the query asks for it.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
-    async fn list(&self, page: Page) -> Result<Vec<Record<T>>, RepositoryError>;
+    async fn list(&self, query: ListQuery<T>) -> Result<Listing<T>, RepositoryError>;
 
     /// Saves `record` over the stored one, if the stored one still has `record.version()`.
     /// Returns what was saved: the next version, updated now.

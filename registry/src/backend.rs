@@ -27,6 +27,19 @@ impl Backend {
     /// # Errors
     /// [`UnknownRole`] when `role` is not configured: a binding to it could only fail later.
     pub fn repository<T: Entity>(&self, role: Role) -> Result<Arc<dyn Repository<T>>, UnknownRole> {
+        self.repository_in::<T>(role, None)
+    }
+
+    /// A new repository of `T` on `role`, in `collection` when one is named rather than the
+    /// one the model's name gives (memory stores have no collections). Does no I/O.
+    ///
+    /// # Errors
+    /// [`UnknownRole`] when `role` is not configured.
+    pub fn repository_in<T: Entity>(
+        &self,
+        role: Role,
+        collection: Option<&str>,
+    ) -> Result<Arc<dyn Repository<T>>, UnknownRole> {
         match self {
             Backend::Memory(monitor) => {
                 let roles = monitor.roles();
@@ -35,7 +48,13 @@ impl Backend {
                 }
                 Ok(Arc::new(MemoryRepository::<T>::new()))
             }
-            Backend::Mongo(manager) => Ok(Arc::new(MongoRepository::<T>::new(manager.role(role)?))),
+            Backend::Mongo(manager) => {
+                let connection = manager.role(role)?;
+                Ok(Arc::new(match collection {
+                    Some(collection) => MongoRepository::<T>::in_collection(connection, collection),
+                    None => MongoRepository::<T>::new(connection),
+                }))
+            }
         }
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::{Entity, Id};
-use ports::{Page, Repository};
+use ports::{ListQuery, Page, Repository};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -32,7 +32,8 @@ impl<T: Entity + Serialize> Untyped for Typed<T> {
     }
 
     async fn list(&self, page: Page) -> Result<Vec<Value>, ByNameError> {
-        Ok(self.0.list(page).await?.iter().map(json).collect())
+        let listing = self.0.list(ListQuery::new(page)).await?;
+        Ok(listing.records.iter().map(json).collect())
     }
 }
 

@@ -83,6 +83,21 @@ impl Registry {
         Ok(self)
     }
 
+    /// Serves `T` on `role` from `collection` instead of the collection its name gives: for a
+    /// Mongoose model declared with a collection name of its own. Does no I/O.
+    ///
+    /// # Errors
+    /// [`RegistryError::UnknownRole`] when `role` is not configured.
+    pub fn bind_in_collection<T: Entity>(
+        mut self,
+        role: Role,
+        collection: &str,
+    ) -> Result<Self, RegistryError> {
+        let repository = self.backend.repository_in::<T>(role, Some(collection))?;
+        self.insert::<T>(role, binding(repository));
+        Ok(self)
+    }
+
     /// Serves `T` on `role` from `repository`: a test double, or a repository built by hand.
     pub fn bind_repository<T: Entity>(
         mut self,
@@ -383,5 +398,19 @@ mod tests {
             let err = registry.clone().bind_listed(bad).err().unwrap();
             assert!(err.to_string().contains(bad), "{err}");
         }
+    }
+
+    #[test]
+    fn a_model_bound_to_a_collection_of_its_own_is_found_like_any_other() {
+        let registry = registry()
+            .bind_in_collection::<Branch>(Role::MASTERADMIN, "sites")
+            .unwrap();
+        assert!(registry.repository::<Branch>(Role::MASTERADMIN).is_ok());
+        let billing = Role::new("billing").unwrap();
+        let err = registry.bind_in_collection::<Order>(billing, "bills").err();
+        assert!(
+            matches!(err, Some(RegistryError::UnknownRole(_))),
+            "{err:?}"
+        );
     }
 }

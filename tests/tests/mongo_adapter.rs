@@ -18,7 +18,8 @@ use domain::{
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use ports::{
-    Conflict, ConnectionMonitor, ConnectionState, Page, Repository, RepositoryError, Role,
+    Conflict, ConnectionMonitor, ConnectionState, ListQuery, Page, Repository, RepositoryError,
+    Role,
 };
 use tests::contract::{branch, line, RolePair, Stores};
 use tests::server::{
@@ -984,8 +985,8 @@ async fn a_stored_value_that_requests_would_refuse_is_read_as_it_is() {
 
     let machine = machines.get(Id::from_bytes(id.bytes())).await.unwrap();
     assert_eq!(machine.entity().serial_number().as_str(), "has spaces!");
-    let listed = machines.list(Page::first()).await.unwrap();
-    assert_eq!(listed, [machine]);
+    let listed = machines.list(ListQuery::new(Page::first())).await.unwrap();
+    assert_eq!(listed.records, [machine]);
 }
 
 #[tokio::test]
@@ -1004,7 +1005,10 @@ async fn a_stored_document_of_another_shape_is_an_internal_error_naming_it() {
 
     for result in [
         machines.get(Id::from_bytes(id.bytes())).await.map(|_| ()),
-        machines.list(Page::first()).await.map(|_| ()),
+        machines
+            .list(ListQuery::new(Page::first()))
+            .await
+            .map(|_| ()),
     ] {
         let err = result.unwrap_err();
         let RepositoryError::Internal(message) = &err else {
@@ -1092,10 +1096,10 @@ async fn lists_are_in_id_order_and_counts_need_no_filter() {
         );
     }
     let page = branches
-        .list(Page::new(Some(3), Some(2)).unwrap())
+        .list(ListQuery::new(Page::new(Some(3), Some(2)).unwrap()))
         .await
         .unwrap();
-    assert_eq!(page, created[2..5]);
+    assert_eq!(page.records, created[2..5]);
     assert_eq!(branches.count().await.unwrap(), 7);
 }
 
@@ -1130,4 +1134,19 @@ async fn all_indexes(mut cursor: mongodb::Cursor<mongodb::IndexModel>) -> Vec<mo
         indexes.push(cursor.deserialize_current().unwrap());
     }
     indexes
+}
+
+#[tokio::test]
+async fn a_model_bound_to_a_collection_of_its_own_is_stored_there_only() {
+    let manager = two_database_manager("own_collection");
+    let connection = manager.role(Role::MAIN).unwrap();
+    let sites = MongoRepository::<Branch>::in_collection(connection, "sites");
+    assert_eq!(sites.collection_name(), "sites");
+    let created = sites.create(branch("Lyon")).await.unwrap();
+
+    assert_eq!(sites.get(created.id()).await.unwrap(), created);
+    let in_sites = raw(&manager, Role::MAIN, "sites").await;
+    assert_eq!(in_sites.count_documents(doc! {}).await.unwrap(), 1);
+    let in_branches = raw(&manager, Role::MAIN, "branches").await;
+    assert_eq!(in_branches.count_documents(doc! {}).await.unwrap(), 0);
 }

@@ -133,6 +133,10 @@ fn model_impl(model: &Declaration) -> TokenStream {
             }
         }
     });
+    let filters = model.fields.iter().filter(|f| f.filter).map(|f| {
+        let (ident, name) = (&f.ident, &f.name);
+        quote! { #name => ::domain::Value::key(&self.#ident), }
+    });
     quote! {
         impl ::domain::Model for #ident {
             const NAME: &'static str = #name;
@@ -158,6 +162,13 @@ fn model_impl(model: &Declaration) -> TokenStream {
                 let mut keys = ::std::vec::Vec::new();
                 #(#unique)*
                 keys
+            }
+
+            fn filter_value(&self, field: &str) -> ::core::option::Option<::std::string::String> {
+                match field {
+                    #(#filters)*
+                    _ => ::core::option::Option::None,
+                }
             }
         }
     }

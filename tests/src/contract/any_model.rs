@@ -6,7 +6,7 @@
 //! ```
 
 use domain::{Entity, Id, Record};
-use ports::{Conflict, Page, Repository, RepositoryError};
+use ports::{Conflict, ListQuery, Page, Repository, RepositoryError};
 
 /// Every check below, in turn, on one fresh repository (each check cleans up after itself).
 pub async fn all<T: Entity>(repository: &dyn Repository<T>, make: impl Fn(u32) -> T) {
@@ -29,7 +29,8 @@ pub async fn records_read_back_as_created_and_list_in_creation_order<T: Entity>(
         created.push(record);
     }
     assert_eq!(repository.count().await.expect("count"), 3);
-    let listed = repository.list(Page::first()).await.expect("list");
+    let listed = repository.list(ListQuery::new(Page::first())).await;
+    let listed = listed.expect("list").records;
     assert_eq!(listed, created, "{} lists in creation order", T::NAME);
     remove_all(repository, &created).await;
 }

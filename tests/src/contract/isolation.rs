@@ -1,6 +1,6 @@
 //! Roles: what `main` holds, `masteradmin` does not, and the reverse.
 
-use ports::{Page, RepositoryError};
+use ports::{ListQuery, Page, RepositoryError};
 
 use super::fixtures::{branch, master_admin};
 use super::RolePair;
@@ -22,13 +22,8 @@ pub async fn what_one_role_writes_the_other_does_not_see(stores: RolePair) {
         .expect("create");
 
     assert_eq!(stores.masteradmin.branches.count().await.expect("count"), 0);
-    assert!(stores
-        .masteradmin
-        .branches
-        .list(Page::first())
-        .await
-        .expect("list")
-        .is_empty());
+    let listed = super::paging::list(&*stores.masteradmin.branches, ListQuery::new(Page::first()));
+    assert!(listed.await.records.is_empty());
     let lookup = stores.masteradmin.branches.get(in_main.id()).await;
     assert!(
         matches!(lookup, Err(RepositoryError::NotFound { .. })),

@@ -11,9 +11,10 @@
 
 pub mod any_model;
 mod crud;
+mod filters;
 mod fixtures;
 mod isolation;
-mod paging;
+pub mod paging;
 mod unique;
 mod versions;
 
@@ -23,6 +24,7 @@ use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
 use ports::Repository;
 
 pub use crud::*;
+pub use filters::*;
 pub use fixtures::*;
 pub use isolation::*;
 pub use paging::*;
@@ -69,6 +71,9 @@ macro_rules! contract_suite {
             an_update_to_a_unique_value_held_by_another_is_a_conflict_and_changes_nothing,
             lists_come_in_creation_order_and_pages_do_not_overlap,
             a_page_past_the_end_is_empty,
+            a_cursor_continues_after_the_last_record_of_the_previous_page,
+            a_filter_on_an_enumeration_selects_and_counts_the_matching_records,
+            a_filter_on_a_reference_selects_the_records_of_that_record,
             an_update_is_saved_with_the_next_version_and_keeps_the_creation_time,
             a_second_update_from_the_same_read_is_a_stale_version_conflict,
             what_one_role_writes_the_other_does_not_see,

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::{Entity, Record};
-use ports::{Page, Role};
+use ports::{ListQuery, Page, Role};
 use serde::Serialize;
 
 use super::error::ApiResult;
@@ -40,8 +40,9 @@ async fn list<R: Entity>(
     AppQuery(query): AppQuery<PageQuery>,
 ) -> ApiResult<Json<Data<Vec<Record<R>>>>> {
     let page = Page::new(query.limit, query.skip)?;
-    let records = state.registry.repository::<R>(role)?.list(page).await?;
-    Ok(Data::json(records))
+    let repository = state.registry.repository::<R>(role)?;
+    let listing = repository.list(ListQuery::new(page)).await?;
+    Ok(Data::json(listing.records))
 }
 
 async fn create<R: Entity>(
