@@ -29,7 +29,8 @@ const OTHER_UNIQUE_KEY: &str = "unique key";
 ///
 /// - Writes save whole validated records: `insert_one` to create, `replace_one` guarded by
 ///   `_id` and `__v` to update, so a concurrent save is detected and nothing is half-written.
-/// - The unique index of each `unique` field of the model is created before the first write
+/// - The indexes the model declares (unique for `unique` fields, plain for `filter` and
+///   `index` fields) are created before the first write
 ///   (once per repository, retried if it failed), or by [`Self::ensure_indexes`] at start-up.
 ///   A duplicate key (code 11000) is [`Conflict::Duplicate`] naming the field, found by
 ///   reading which unique value is taken when the model has several.
@@ -72,8 +73,8 @@ impl<T: Entity> MongoRepository<T> {
         &self.connection
     }
 
-    /// Creates the unique index of each `unique` field of the model (named `<field>_1`, as
-    /// Mongoose names it) if it does not exist yet. Idempotent; after the
+    /// Creates the index of each indexed field of the model (named `<field>_1`, as Mongoose
+    /// names it; unique for `unique` fields) if it does not exist yet. Idempotent; after the
     /// first success it does nothing.
     ///
     /// # Errors
@@ -88,11 +89,16 @@ impl<T: Entity> MongoRepository<T> {
     }
 
     async fn create_indexes(&self) -> Result<(), RepositoryError> {
-        let indexes: Vec<IndexModel> = unique_fields::<T>()
+        let indexes: Vec<IndexModel> = T::FIELDS
+            .iter()
+            .filter(|field| field.indexed)
             .map(|field| {
+                let options = field
+                    .unique
+                    .then(|| IndexOptions::builder().unique(true).build());
                 IndexModel::builder()
-                    .keys(doc! { field: 1 })
-                    .options(IndexOptions::builder().unique(true).build())
+                    .keys(doc! { field.name: 1 })
+                    .options(options)
                     .build()
             })
             .collect();
@@ -104,7 +110,7 @@ impl<T: Entity> MongoRepository<T> {
             .create_indexes(indexes)
             .await
             .map_err(|err| self.fail(&err, None))?;
-        tracing::debug!(collection = %self.collection, "unique indexes ensured");
+        tracing::debug!(collection = %self.collection, "indexes ensured");
         Ok(())
     }
 

@@ -4,12 +4,12 @@ use crate::model::Model;
 
 crate::bounded_text!(
     /// A branch's name, unique across the company.
-    BranchName, field = "name", max = 100
+    BranchName, field = "name", max = 100, example = "Branch {}"
 );
 
 crate::bounded_text!(
     /// Where a branch is: an address or a site name.
-    Location, field = "location", max = 200
+    Location, field = "location", max = 200, example = "{} rue de la Forge, Lyon"
 );
 
 /// A site of the company: machines, customers and orders belong to a branch.

@@ -8,13 +8,14 @@ use crate::text::Email;
 
 crate::bounded_text!(
     /// A customer's name: a company or a person.
-    CustomerName, field = "name", max = 100
+    CustomerName, field = "name", max = 100, example = "Customer {}"
 );
 
 crate::bounded_text!(
     /// A telephone number: digits with an optional leading `+`, spaces, dots, dashes and
     /// parentheses; between 5 and 20 digits.
-    Phone, field = "phone", max = 30, check = phone_shape
+    Phone, field = "phone", max = 30, check = phone_shape,
+    example = "+33 4 72 {:08}"
 );
 
 fn phone_shape(text: String) -> Result<String, Problem> {

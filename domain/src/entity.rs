@@ -25,4 +25,15 @@ pub trait Entity: Model {
     fn apply(&self, patch: Self::Patch) -> Result<Self, ValidationError> {
         self.patched(patch).admit()
     }
+
+    /// An example entity, built from [`Model::example_new`] through the request form and the
+    /// rules, as a request would be: the fixtures of the contract suite and the examples of an
+    /// API document, with nothing written per model.
+    ///
+    /// # Errors
+    /// A [`ValidationError`] when a value type's example breaks a rule of the model: a fault
+    /// of the declaration, which the contract suite reports.
+    fn example(n: u32) -> Result<Self, ValidationError> {
+        Self::from_new(Self::example_new(n))?.admit()
+    }
 }

@@ -7,13 +7,14 @@ use crate::model::Model;
 
 crate::bounded_text!(
     /// A machine's name on the shop floor.
-    MachineName, field = "name", max = 100
+    MachineName, field = "name", max = 100, example = "Press {}"
 );
 
 crate::bounded_text!(
     /// The manufacturer's serial number, unique across the company: letters, digits, `-`, `_`,
     /// `/` and `.`.
-    SerialNumber, field = "serialNumber", max = 64, check = serial_shape
+    SerialNumber, field = "serialNumber", max = 64, check = serial_shape,
+    example = "SN-{}"
 );
 
 fn serial_shape(text: String) -> Result<String, Problem> {

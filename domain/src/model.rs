@@ -12,7 +12,7 @@
 //!
 //! domain::bounded_text!(
 //!     /// An invoice's number, as printed on it.
-//!     InvoiceNumber, field = "number", max = 32
+//!     InvoiceNumber, field = "number", max = 32, example = "F-{}"
 //! );
 //!
 //! /// An invoice a branch issued.
@@ -53,6 +53,7 @@ pub use domain_derive::Model;
 /// and on a field:
 /// - `unique`: no two records share the value; backends keep a unique index on it;
 /// - `filter`: lists can be filtered on it; backends keep an index on it;
+/// - `index`: backends keep an index on it, for queries of a service's own;
 /// - `fixed`: set when created, never changed by a patch;
 /// - `derived`: computed by the rules, never in a request (an order's total);
 /// - `default`: a create request may leave it out, and it is then the type's default.
@@ -95,6 +96,10 @@ pub trait Model:
     /// The value of each `unique` field, by field name: what no two records may share.
     fn unique_keys(&self) -> Vec<(&'static str, String)>;
 
+    /// A create request of valid example values, different for different `n` where the
+    /// values allow it (see [`Value::example`]).
+    fn example_new(n: u32) -> Self::New;
+
     /// The value of the `filter` field named `field`, as a filter compares it (an id's hex
     /// text, an enumeration's name); `None` for any other field, or when the value is absent.
     fn filter_value(&self, field: &str) -> Option<String>;
@@ -115,6 +120,9 @@ pub struct Field {
     pub unique: bool,
     /// Whether lists can be filtered on it.
     pub filter: bool,
+    /// Whether backends keep an index on it: every unique and filter field, and any field
+    /// declared `index`.
+    pub indexed: bool,
     /// Who sets it.
     pub edit: Edit,
 }
@@ -170,6 +178,10 @@ pub trait Value: Sized {
     /// A [`ValidationError`] naming `field` (or, for nested records, the nested field).
     fn parse(input: Self::Input, field: &'static str) -> Result<Self, ValidationError>;
 
+    /// A valid input, different for different `n` where the type allows it: what fixtures
+    /// and API documentation are built from ([`Entity::example`](crate::Entity::example)).
+    fn example(n: u32) -> Self::Input;
+
     /// The text a unique index compares, for values that can be unique keys.
     fn key(&self) -> Option<String> {
         None
@@ -183,6 +195,10 @@ impl<T: Value> Value for Option<T> {
 
     fn parse(input: Self::Input, field: &'static str) -> Result<Self, ValidationError> {
         input.map(|input| T::parse(input, field)).transpose()
+    }
+
+    fn example(n: u32) -> Self::Input {
+        Some(T::example(n))
     }
 
     fn key(&self) -> Option<String> {
@@ -202,6 +218,10 @@ impl<T: crate::Entity> Value for Vec<T> {
             .map(|item| T::from_new(item).and_then(crate::Entity::admit))
             .collect()
     }
+
+    fn example(n: u32) -> Self::Input {
+        vec![T::example_new(n)]
+    }
 }
 
 impl<T: Model> Value for Id<T> {
@@ -215,6 +235,12 @@ impl<T: Model> Value for Id<T> {
                 Problem::Malformed("an id of 24 hexadecimal characters"),
             )
         })
+    }
+
+    fn example(n: u32) -> String {
+        let mut bytes = [0x65, 0xf0, 0xa1, 0xb2, 0, 0, 0, 0, 0, 0, 0, 0];
+        bytes[8..].copy_from_slice(&n.to_be_bytes());
+        Id::<T>::from_bytes(bytes).to_string()
     }
 
     fn key(&self) -> Option<String> {
@@ -231,6 +257,10 @@ impl Value for String {
         Ok(input)
     }
 
+    fn example(n: u32) -> String {
+        format!("example {n}")
+    }
+
     fn key(&self) -> Option<String> {
         Some(self.clone())
     }
@@ -243,6 +273,10 @@ impl Value for i64 {
 
     fn parse(input: i64, _field: &'static str) -> Result<Self, ValidationError> {
         Ok(input)
+    }
+
+    fn example(n: u32) -> i64 {
+        i64::from(n)
     }
 
     fn key(&self) -> Option<String> {
@@ -261,6 +295,10 @@ impl Value for f64 {
         } else {
             Err(ValidationError::new(field, Problem::OutOfRange))
         }
+    }
+
+    fn example(n: u32) -> f64 {
+        f64::from(n) + 0.5
     }
 }
 

@@ -9,7 +9,7 @@ use crate::model::{Kind, Model, Value};
 
 crate::bounded_text!(
     /// A stock-keeping unit: the catalogue reference of what is ordered.
-    Sku, field = "sku", max = 64
+    Sku, field = "sku", max = 64, example = "SKU-{}"
 );
 
 /// How many units of an item are ordered: 1 to 1,000,000.
@@ -74,6 +74,10 @@ impl Value for Quantity {
     fn parse(input: i64, field: &'static str) -> Result<Self, ValidationError> {
         Quantity::parse(input).map_err(|e| ValidationError::new(field, e.problem().clone()))
     }
+
+    fn example(n: u32) -> i64 {
+        i64::from(n % 1_000 + 1)
+    }
 }
 
 impl Value for UnitPrice {
@@ -82,6 +86,10 @@ impl Value for UnitPrice {
 
     fn parse(input: f64, field: &'static str) -> Result<Self, ValidationError> {
         UnitPrice::parse(input).map_err(|e| ValidationError::new(field, e.problem().clone()))
+    }
+
+    fn example(n: u32) -> f64 {
+        f64::from(n % 1_000) + 0.25
     }
 }
 

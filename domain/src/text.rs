@@ -11,7 +11,8 @@ use crate::error::{Problem, ValidationError};
 /// ```
 /// domain::bounded_text!(
 ///     /// A purchase-order reference.
-///     PoReference, field = "poReference", max = 20, check = upper_case
+///     PoReference, field = "poReference", max = 20, check = upper_case,
+///     example = "PO-{}"
 /// );
 ///
 /// fn upper_case(text: String) -> Result<String, domain::Problem> {
@@ -24,7 +25,10 @@ use crate::error::{Problem, ValidationError};
 /// ```
 #[macro_export]
 macro_rules! bounded_text {
-    ($(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:literal $(, check = $check:path)?) => {
+    (
+        $(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:literal
+        $(, check = $check:path)?, example = $example:literal $(,)?
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[derive($crate::__private::serde::Serialize, $crate::__private::serde::Deserialize)]
@@ -58,6 +62,10 @@ macro_rules! bounded_text {
 
             fn parse(input: String, field: &'static str) -> Result<Self, $crate::ValidationError> {
                 Self::parse(input).map_err(|e| $crate::ValidationError::new(field, e.problem().clone()))
+            }
+
+            fn example(n: u32) -> String {
+                format!($example, n)
             }
 
             fn key(&self) -> Option<String> {
@@ -154,6 +162,11 @@ macro_rules! enumeration {
                 input.parse().map_err(|problem| $crate::ValidationError::new(field, problem))
             }
 
+            /// The first name, the default.
+            fn example(_n: u32) -> String {
+                $first_name.to_owned()
+            }
+
             fn key(&self) -> Option<String> {
                 Some(self.as_str().to_owned())
             }
@@ -175,19 +188,21 @@ pub fn bounded(raw: &str, field: &'static str, max: usize) -> Result<String, Val
 
 crate::bounded_text!(
     /// A person's full name, as shown in the back office.
-    FullName, field = "fullName", max = 100
+    FullName, field = "fullName", max = 100, example = "Ada Lovelace {}"
 );
 
 crate::bounded_text!(
     /// An e-mail address: one `@` between a local part and a dotted domain, no white space.
     /// Stored lower-cased, since mail systems treat addresses case-insensitively in practice.
-    Email, field = "email", max = 254, check = email_shape
+    Email, field = "email", max = 254, check = email_shape,
+    example = "buyer{}@example.com"
 );
 
 crate::bounded_text!(
     /// A login name: 3 to 50 of `a-z`, `0-9`, `.`, `_`, `-`. Lower-cased, so that `Alice` and
     /// `alice` are the same account for the unique key.
-    Username, field = "username", max = 50, check = username_shape
+    Username, field = "username", max = 50, check = username_shape,
+    example = "user{}"
 );
 
 fn email_shape(text: String) -> Result<String, Problem> {

@@ -34,6 +34,7 @@ fn the_field_schema_follows_from_the_struct_and_its_attributes() {
     assert_eq!(status.kind, Kind::Choice(OrderStatus::NAMES));
     assert!(status.filter && !status.required_on_create);
     assert_eq!(total.edit, Edit::Derived);
+    assert!(branch.indexed && status.indexed && !items.indexed && !total.indexed);
     assert!(Admin::FIELDS
         .iter()
         .any(|f| f.name == "branchId" && f.optional));
@@ -128,4 +129,27 @@ fn stored_values_are_read_as_they_are_and_a_total_is_recomputed_only_when_items_
     }))
     .unwrap();
     assert_eq!(legacy.email().as_str(), "ops@localhost");
+}
+
+#[test]
+fn every_models_example_passes_its_own_request_form_and_rules_and_differs_by_number() {
+    fn check<T: Entity>() {
+        let (one, two) = (T::example(1).unwrap(), T::example(2).unwrap());
+        if !one.unique_keys().is_empty() {
+            assert_ne!(one.unique_keys(), two.unique_keys(), "{}", T::NAME);
+        }
+        let request = serde_json::to_value(&one).unwrap();
+        assert!(request.is_object(), "{}", T::NAME);
+    }
+    check::<domain::Branch>();
+    check::<Customer>();
+    check::<Order>();
+    check::<domain::Machine>();
+    check::<domain::MasterAdmin>();
+    check::<Admin>();
+    assert_eq!(
+        Order::example(3).unwrap().total(),
+        4.0 * 3.25,
+        "one item: 4 at 3.25"
+    );
 }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use adapters_memory::MemoryRepository;
-use tests::contract::{RolePair, Stores};
+use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
+use tests::contract::{any_model, two_keys, RolePair, Stores};
 
 fn fresh_store() -> Stores {
     Stores {
@@ -24,3 +25,18 @@ async fn fresh_stores() -> RolePair {
 }
 
 tests::contract_suite!(fresh_stores);
+
+#[tokio::test]
+async fn every_built_in_model_passes_the_contract_with_the_examples_of_its_declaration() {
+    any_model::declared(&MemoryRepository::<Branch>::new()).await;
+    any_model::declared(&MemoryRepository::<Customer>::new()).await;
+    any_model::declared(&MemoryRepository::<Order>::new()).await;
+    any_model::declared(&MemoryRepository::<Machine>::new()).await;
+    any_model::declared(&MemoryRepository::<MasterAdmin>::new()).await;
+    any_model::declared(&MemoryRepository::<Admin>::new()).await;
+}
+
+#[tokio::test]
+async fn a_duplicate_on_either_of_two_unique_keys_names_that_key() {
+    two_keys::a_duplicate_on_either_unique_key_names_that_key(&MemoryRepository::new()).await;
+}

@@ -21,7 +21,7 @@ use ports::{
     Conflict, ConnectionMonitor, ConnectionState, ListQuery, Page, Repository, RepositoryError,
     Role,
 };
-use tests::contract::{branch, line, RolePair, Stores};
+use tests::contract::{any_model, branch, line, two_keys, RolePair, Stores};
 use tests::server::{
     known_server_gap, stalled_listener, test_server_uri, unique_database_name, uri_with_database,
     SpawnedServer,
@@ -1149,4 +1149,50 @@ async fn a_model_bound_to_a_collection_of_its_own_is_stored_there_only() {
     assert_eq!(in_sites.count_documents(doc! {}).await.unwrap(), 1);
     let in_branches = raw(&manager, Role::MAIN, "branches").await;
     assert_eq!(in_branches.count_documents(doc! {}).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn every_built_in_model_passes_the_contract_with_the_examples_of_its_declaration() {
+    let manager = two_database_manager("declared");
+    any_model::declared(&repository::<Branch>(&manager, Role::MAIN)).await;
+    any_model::declared(&repository::<Customer>(&manager, Role::MAIN)).await;
+    any_model::declared(&repository::<Order>(&manager, Role::MAIN)).await;
+    any_model::declared(&repository::<Machine>(&manager, Role::MAIN)).await;
+    any_model::declared(&repository::<MasterAdmin>(&manager, Role::MASTERADMIN)).await;
+    any_model::declared(&repository::<Admin>(&manager, Role::MASTERADMIN)).await;
+}
+
+#[tokio::test]
+async fn a_duplicate_on_either_of_two_unique_keys_names_that_key_found_by_reading() {
+    let manager = two_database_manager("two_keys");
+    let badges = repository::<two_keys::Badge>(&manager, Role::MAIN);
+    two_keys::a_duplicate_on_either_unique_key_names_that_key(&badges).await;
+}
+
+#[tokio::test]
+async fn the_filter_fields_of_a_model_have_plain_indexes() {
+    let manager = two_database_manager("filter_indexes");
+    repository::<Order>(&manager, Role::MAIN)
+        .ensure_indexes()
+        .await
+        .unwrap();
+    let indexes = all_indexes(
+        raw(&manager, Role::MAIN, "orders")
+            .await
+            .list_indexes()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for field in ["branchId", "customerId", "status"] {
+        let index = indexes
+            .iter()
+            .find(|index| index.keys == doc! { field: 1 })
+            .unwrap_or_else(|| panic!("no index on orders.{field}: {indexes:?}"));
+        let unique = index.options.as_ref().and_then(|o| o.unique);
+        assert_ne!(unique, Some(true), "orders.{field} is not unique");
+    }
+    assert!(!indexes
+        .iter()
+        .any(|index| index.keys == doc! { "total": 1 }));
 }

@@ -22,6 +22,8 @@ pub struct FieldDeclaration {
     pub name: String,
     pub unique: bool,
     pub filter: bool,
+    /// `#[model(index)]`: an index on its own, for queries the model's filters do not cover.
+    pub index: bool,
     pub edit: Edit,
     /// `#[model(default)]`: a create request may leave it out; it is then the type's default.
     pub default: bool,
@@ -84,6 +86,7 @@ impl FieldDeclaration {
             ty: field.ty.clone(),
             unique: false,
             filter: false,
+            index: false,
             edit: Edit::Free,
             default: false,
             optional: is_option(&field.ty),
@@ -94,6 +97,7 @@ impl FieldDeclaration {
                 match () {
                     () if flag("unique") => declared.unique = true,
                     () if flag("filter") => declared.filter = true,
+                    () if flag("index") => declared.index = true,
                     () if flag("fixed") => declared.edit = Edit::Fixed,
                     () if flag("derived") => declared.edit = Edit::Derived,
                     () if flag("default") => declared.default = true,

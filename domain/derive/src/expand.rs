@@ -133,6 +133,15 @@ fn model_impl(model: &Declaration) -> TokenStream {
             }
         }
     });
+    let examples = requested(model).map(|f| {
+        let (ident, ty) = (&f.ident, &f.ty);
+        let example = quote! { <#ty as ::domain::Value>::example(n) };
+        if f.default {
+            quote! { #ident: ::core::option::Option::Some(#example), }
+        } else {
+            quote! { #ident: #example, }
+        }
+    });
     let filters = model.fields.iter().filter(|f| f.filter).map(|f| {
         let (ident, name) = (&f.ident, &f.name);
         quote! { #name => ::domain::Value::key(&self.#ident), }
@@ -164,6 +173,10 @@ fn model_impl(model: &Declaration) -> TokenStream {
                 keys
             }
 
+            fn example_new(n: u32) -> #new {
+                #new { #(#examples)* }
+            }
+
             fn filter_value(&self, field: &str) -> ::core::option::Option<::std::string::String> {
                 match field {
                     #(#filters)*
@@ -176,6 +189,7 @@ fn model_impl(model: &Declaration) -> TokenStream {
 
 fn field_schema(f: &FieldDeclaration) -> TokenStream {
     let (name, ty, unique, filter) = (&f.name, &f.ty, f.unique, f.filter);
+    let indexed = f.unique || f.filter || f.index;
     let edit = match f.edit {
         Edit::Free => quote! { ::domain::Edit::Free },
         Edit::Fixed => quote! { ::domain::Edit::Fixed },
@@ -190,6 +204,7 @@ fn field_schema(f: &FieldDeclaration) -> TokenStream {
             required_on_create: #required,
             unique: #unique,
             filter: #filter,
+            indexed: #indexed,
             edit: #edit,
         }
     }

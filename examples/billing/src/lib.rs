@@ -33,7 +33,8 @@ pub struct Invoice {
 
 domain::bounded_text!(
     /// An invoice's number, as printed on it: 1 to 32 of `A-Z`, `0-9`, `-`, `/`.
-    InvoiceNumber, field = "number", max = 32, check = number_shape
+    InvoiceNumber, field = "number", max = 32, check = number_shape,
+    example = "INV-{}"
 );
 
 fn number_shape(text: String) -> Result<String, Problem> {
@@ -70,6 +71,10 @@ impl Value for AmountCents {
         } else {
             Err(ValidationError::new(field, Problem::OutOfRange))
         }
+    }
+
+    fn example(n: u32) -> i64 {
+        i64::from(n) * 100
     }
 }
 

@@ -55,7 +55,7 @@ async fn an_invoice_for_a_branch_that_main_does_not_know_is_refused_before_billi
 
 #[tokio::test]
 async fn invoices_honour_the_repository_contract_in_memory() {
-    any_model::all(&MemoryRepository::<Invoice>::new(), invoice).await;
+    any_model::declared(&MemoryRepository::<Invoice>::new()).await;
 }
 
 /// Settings with `main`, `masteradmin` and `billing` each on a fresh database of the test
@@ -79,7 +79,7 @@ async fn invoices_honour_the_repository_contract_on_the_test_server() {
     let (settings, _) = three_databases("bill_contract");
     let manager = ConnectionManager::new(settings);
     let invoices = MongoRepository::<Invoice>::new(manager.role(BILLING).unwrap());
-    any_model::all(&invoices, invoice).await;
+    any_model::declared(&invoices).await;
     manager.shutdown().await;
 }
 

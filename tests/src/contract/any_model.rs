@@ -16,6 +16,15 @@ pub async fn all<T: Entity>(repository: &dyn Repository<T>, make: impl Fn(u32) -
     unknown_ids_are_not_found_and_deletes_remove(repository, &make).await;
 }
 
+/// Every check, with the model's own examples ([`Entity::example`]) as fixtures: what a model
+/// declared with `#[derive(Model)]` passes with no fixture written for it.
+pub async fn declared<T: Entity>(repository: &dyn Repository<T>) {
+    all(repository, |n| {
+        T::example(n).unwrap_or_else(|err| panic!("{}'s example breaks its rules: {err}", T::NAME))
+    })
+    .await;
+}
+
 /// Created records read back equal, count, and list in creation order.
 pub async fn records_read_back_as_created_and_list_in_creation_order<T: Entity>(
     repository: &dyn Repository<T>,

@@ -15,6 +15,7 @@ mod filters;
 mod fixtures;
 mod isolation;
 pub mod paging;
+pub mod two_keys;
 mod unique;
 mod versions;
 
