@@ -138,6 +138,7 @@ impl<T: Entity> Repository<T> for MemoryRepository<T> {
             next_after: more.then(|| records.last().map(Record::id)).flatten(),
             records,
             total,
+            unreadable: 0,
         })
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ports::Role;
 
-use crate::uri::{redact, MongoUri, UriProblem};
+use crate::uri::{MongoUri, UriProblem};
 
 /// The environment variable with the `main` connection string (required).
 pub const MONGO_URI: &str = "MONGO_URI";
@@ -44,19 +44,20 @@ pub enum ConfigError {
     NoDatabase {
         /// The variable.
         variable: String,
-        /// The URI, redacted.
+        /// What may be shown of the URI: scheme, hosts and option names.
         uri: String,
     },
 
-    /// The URI is not a MongoDB connection string.
-    #[error("{variable} is not a valid MongoDB connection string ({uri}): {reason}")]
+    /// The driver cannot parse the URI. Its message may quote the text, secrets included, so
+    /// only the scheme and the kind of error are kept.
+    #[error("{variable} is not a valid MongoDB connection string: the driver reads {kind} in a {scheme} URI; check the hosts, the option names and that the user name and password are percent-encoded")]
     InvalidUri {
         /// The variable.
         variable: String,
-        /// The URI, redacted.
-        uri: String,
-        /// What is wrong, without credentials.
-        reason: String,
+        /// `mongodb`, `mongodb+srv`, or a note that the scheme is neither.
+        scheme: &'static str,
+        /// The kind of the driver's error.
+        kind: &'static str,
     },
 
     /// A name in [`MONGO_ROLES`] is not a valid role name.
@@ -95,26 +96,16 @@ pub(crate) struct ClientSettings {
 
 impl RoleSettings {
     fn parse(variable: String, text: &str) -> Result<Self, ConfigError> {
-        let uri = MongoUri::parse(text).map_err(|problem| {
-            let uri = redact(text.trim());
-            match problem {
-                UriProblem::NoDatabase => ConfigError::NoDatabase { variable, uri },
-                UriProblem::Scheme => ConfigError::InvalidUri {
-                    variable,
-                    uri,
-                    reason: "it must start with mongodb:// or mongodb+srv://".into(),
-                },
-                UriProblem::NoHost => ConfigError::InvalidUri {
-                    variable,
-                    uri,
-                    reason: "it names no host".into(),
-                },
-                UriProblem::Driver(reason) => ConfigError::InvalidUri {
-                    variable,
-                    uri,
-                    reason,
-                },
-            }
+        let uri = MongoUri::parse(text).map_err(|problem| match problem {
+            UriProblem::NoDatabase { shown } => ConfigError::NoDatabase {
+                variable,
+                uri: shown,
+            },
+            UriProblem::Unparsable { scheme, kind } => ConfigError::InvalidUri {
+                variable,
+                scheme,
+                kind,
+            },
         })?;
         Ok(Self {
             uri,
@@ -127,9 +118,11 @@ impl RoleSettings {
         self.uri.database()
     }
 
-    /// The URI with its password replaced by `****`, for logs and health reports.
+    /// What may be shown of the URI, for logs and health reports: scheme, hosts, database and
+    /// option names, built from the driver's parsed form; credentials and option values are
+    /// `****`.
     pub fn redacted_uri(&self) -> &str {
-        self.uri.redacted()
+        self.uri.shown()
     }
 
     /// The largest pool size, when set over the URI's `maxPoolSize` (default
@@ -168,7 +161,7 @@ impl RoleSettings {
 impl fmt::Debug for RoleSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RoleSettings")
-            .field("uri", &self.uri.redacted())
+            .field("uri", &self.uri.shown())
             .field("database", &self.uri.database())
             .field("options", &self.options)
             .finish()
@@ -505,7 +498,7 @@ mod tests {
             !shown.contains("s3cret") && !shown.contains("t0psecret"),
             "{shown}"
         );
-        assert!(shown.contains("alice:****@h/main"), "{shown}");
+        assert!(shown.contains("mongodb://****@h:27017/main"), "{shown}");
     }
 
     #[test]

@@ -53,9 +53,11 @@ manager.shutdown().await;
 // A failed unwrap in a unit test is the assertion failing, with its value shown.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod commands;
 mod config;
 mod documents;
 mod errors;
+mod indexes;
 mod manager;
 mod pool;
 mod repository;
@@ -69,6 +71,7 @@ pub use config::{
     MONGO_URI,
 };
 pub use documents::{collection_name, DocumentError};
+pub use indexes::IndexStatus;
 pub use manager::{ConnectionManager, RoleConnection};
 pub use pool::PoolStats;
 pub use repository::MongoRepository;

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use mongodb::bson::doc;
-use mongodb::options::{ClientOptions, ConnectionString};
+use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 use ports::{ConnectionMonitor, ConnectionState, RepositoryError, Role, UnknownRole};
 use tokio::sync::OnceCell;
 
+use crate::commands::CommandCounter;
 use crate::config::{MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE};
 use crate::errors::{repository_error, Operation};
 use crate::pool::{PoolCounter, PoolStats};
@@ -56,6 +57,7 @@ struct Slot {
     client: OnceCell<Client>,
     state: Arc<StateCell>,
     pool: Arc<PoolCounter>,
+    commands: Arc<CommandCounter>,
     /// The pool size given to the driver: the setting, else the URI's, else the crate's default.
     max_pool_size: u32,
 }
@@ -86,6 +88,7 @@ impl ConnectionManager {
                         client: OnceCell::new(),
                         state: Arc::default(),
                         pool: Arc::default(),
+                        commands: Arc::default(),
                         max_pool_size: max_pool_size(role_settings),
                     });
                     slots.len() - 1
@@ -146,6 +149,13 @@ impl ConnectionManager {
         Some(slot.pool.stats(slot.max_pool_size))
     }
 
+    /// How many commands named `name` (`ping`, `createIndexes`, …) the client that serves `role`
+    /// has sent, as the driver's command monitoring reports them; roles that share a client
+    /// report the same figures. `None` for a role that is not configured. Does no I/O.
+    pub fn commands_started(&self, role: Role, name: &str) -> Option<u64> {
+        Some(self.inner.slot(role)?.commands.started(name))
+    }
+
     /// Closes every client: states go to disconnecting, then disconnected, and any later use
     /// fails as [`RepositoryError::Unavailable`]. Waits up to 10 s for open cursors and
     /// sessions to be dropped, then closes regardless. Calling it again waits for the first
@@ -203,7 +213,7 @@ impl Inner {
             err
         };
         slot.state.client_created();
-        let mut options = ClientOptions::parse(settings.uri.expose())
+        let mut options = ClientOptions::parse(settings.uri.parsed().clone())
             .await
             .map_err(fail)?;
         let chosen = &settings.options;
@@ -216,6 +226,7 @@ impl Inner {
         options.app_name = chosen.app_name.clone().or(options.app_name.take());
         options.sdam_event_handler = Some(slot.state.event_handler());
         options.cmap_event_handler = Some(slot.pool.event_handler());
+        options.command_event_handler = Some(slot.commands.event_handler());
         let client = Client::with_options(options).map_err(fail)?;
         self.clients_created.fetch_add(1, Ordering::AcqRel);
         tracing::info!(%role, uri = settings.redacted_uri(), "created a MongoDB client");
@@ -253,12 +264,7 @@ fn max_pool_size(settings: &RoleSettings) -> u32 {
     settings
         .options
         .max_pool_size
-        .or_else(|| {
-            // Already parsed once by `MongoUri::parse`, so this does not fail.
-            ConnectionString::parse(settings.uri.expose())
-                .ok()
-                .and_then(|uri| uri.max_pool_size)
-        })
+        .or(settings.uri.parsed().max_pool_size)
         .unwrap_or(DEFAULT_MAX_POOL_SIZE)
 }
 

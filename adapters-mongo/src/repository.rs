@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use domain::{Entity, Id, Record};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, IndexModel};
+use mongodb::Collection;
 use ports::{Conflict, ListQuery, Listing, Repository, RepositoryError};
 use tokio::sync::OnceCell;
 
@@ -17,6 +16,7 @@ use crate::documents::{
     collection_name, from_document, object_id, saved_since, to_document, unchanged_since_read,
     versioned_filter, with_foreign_fields,
 };
+use crate::indexes::{self, IndexStatus};
 use crate::manager::RoleConnection;
 use crate::selection;
 
@@ -30,9 +30,11 @@ const OTHER_UNIQUE_KEY: &str = "unique key";
 /// - Writes save whole validated records: `insert_one` to create, `replace_one` guarded by
 ///   `_id` and `__v` to update, so a concurrent save is detected and nothing is half-written.
 /// - The indexes the model declares (unique for `unique` fields, plain for `filter` and
-///   `index` fields) are created before the first write
-///   (once per repository, retried if it failed), or by [`Self::ensure_indexes`] at start-up.
-///   A duplicate key (code 11000) is [`Conflict::Duplicate`] naming the field, found by
+///   `index` fields) are created before the first write, or by [`Self::ensure_indexes`] at
+///   start-up: once per repository, retried only while the database is unreachable. If the
+///   server refuses them, that is logged once and kept ([`Self::index_status`]); writes go on
+///   and check unique values by reading first.
+/// - A duplicate key (code 11000) is [`Conflict::Duplicate`] naming the field, found by
 ///   reading which unique value is taken when the model has several.
 /// - Filters are built only from typed ids, versions and the record's own values, never from
 ///   caller documents.
@@ -41,7 +43,7 @@ const OTHER_UNIQUE_KEY: &str = "unique key";
 pub struct MongoRepository<T> {
     connection: RoleConnection,
     collection: Arc<str>,
-    indexes: Arc<OnceCell<()>>,
+    indexes: Arc<OnceCell<IndexStatus>>,
     entity: PhantomData<fn() -> T>,
 }
 
@@ -74,44 +76,70 @@ impl<T: Entity> MongoRepository<T> {
     }
 
     /// Creates the index of each indexed field of the model (named `<field>_1`, as Mongoose
-    /// names it; unique for `unique` fields) if it does not exist yet. Idempotent; after the
-    /// first success it does nothing.
+    /// names it; unique for `unique` fields) if it does not exist yet, once per repository.
+    /// A refusal by the server is logged once and returned as [`IndexStatus::Refused`], never
+    /// retried; writes then go on (see [`IndexStatus`]).
     ///
     /// # Errors
-    /// [`RepositoryError::Unavailable`] when the database cannot be reached;
-    /// [`RepositoryError::Internal`] when the server refuses the index, for example because
-    /// stored documents already share a value.
-    pub async fn ensure_indexes(&self) -> Result<(), RepositoryError> {
-        self.indexes
-            .get_or_try_init(|| self.create_indexes())
-            .await
-            .map(|_| ())
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached: the next call
+    /// tries again.
+    pub async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError> {
+        let status = self.indexes.get_or_try_init(|| self.create_indexes());
+        status.await.cloned()
     }
 
-    async fn create_indexes(&self) -> Result<(), RepositoryError> {
-        let indexes: Vec<IndexModel> = T::FIELDS
-            .iter()
-            .filter(|field| field.indexed)
-            .map(|field| {
-                let options = field
-                    .unique
-                    .then(|| IndexOptions::builder().unique(true).build());
-                IndexModel::builder()
-                    .keys(doc! { field.name: 1 })
-                    .options(options)
-                    .build()
-            })
-            .collect();
-        if indexes.is_empty() {
+    /// What became of the declared indexes, once [`Self::ensure_indexes`] or a write has tried;
+    /// `None` before. Does no I/O.
+    pub fn index_status(&self) -> Option<IndexStatus> {
+        self.indexes.get().cloned()
+    }
+
+    /// Classified by the error's kind, never its text: unreachable is retried later, anything
+    /// else the server answered is a refusal to keep.
+    async fn create_indexes(&self) -> Result<IndexStatus, RepositoryError> {
+        let declared = indexes::declared::<T>();
+        if declared.is_empty() {
+            return Ok(IndexStatus::Ready);
+        }
+        let created = self.collection().await?.create_indexes(declared).await;
+        match created.map_err(|err| self.fail(&err, None)) {
+            Ok(_) => {
+                tracing::debug!(collection = %self.collection, "indexes ensured");
+                Ok(IndexStatus::Ready)
+            }
+            Err(err @ RepositoryError::Unavailable { .. }) => Err(err),
+            Err(refused) => {
+                tracing::error!(
+                    collection = %self.collection,
+                    error = %refused,
+                    "the declared indexes cannot be created: writes go on, and unique fields \
+                     are checked by reading until the conflict is resolved (run `app check`)"
+                );
+                Ok(IndexStatus::Refused {
+                    reason: refused.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Before a write while the unique indexes are refused: the duplicate the index would
+    /// have caught, found by reading.
+    async fn check_unique_by_reading(
+        &self,
+        collection: &Collection<Document>,
+        document: &Document,
+    ) -> Result<(), RepositoryError> {
+        if !matches!(self.ensure_indexes().await?, IndexStatus::Refused { .. }) {
             return Ok(());
         }
-        self.collection()
-            .await?
-            .create_indexes(indexes)
-            .await
-            .map_err(|err| self.fail(&err, None))?;
-        tracing::debug!(collection = %self.collection, "indexes ensured");
-        Ok(())
+        match self.taken_unique_key(collection, document).await {
+            Some(key) => Err(Conflict::Duplicate {
+                model: T::NAME,
+                key,
+            }
+            .into()),
+            None => Ok(()),
+        }
     }
 
     async fn collection(&self) -> Result<Collection<Document>, RepositoryError> {
@@ -140,7 +168,7 @@ impl<T: Entity> MongoRepository<T> {
     /// What a duplicate key on a write is reported as, before reading which: the model's one
     /// unique field, or, with several or none (a unique index Mongoose added), a generic key.
     fn unique() -> Option<(&'static str, &'static str)> {
-        let mut fields = unique_fields::<T>();
+        let mut fields = indexes::unique_fields::<T>();
         match (fields.next(), fields.next()) {
             (Some(field), None) => Some((T::NAME, field)),
             _ => Some((T::NAME, OTHER_UNIQUE_KEY)),
@@ -148,7 +176,7 @@ impl<T: Entity> MongoRepository<T> {
     }
 
     /// `error`, with the duplicate's key found by reading when the write could have hit
-    /// several: the first unique field whose value in `document` another record holds.
+    /// several.
     async fn named_duplicate(
         &self,
         collection: &Collection<Document>,
@@ -162,24 +190,33 @@ impl<T: Entity> MongoRepository<T> {
         else {
             return error;
         };
-        for field in unique_fields::<T>() {
+        match self.taken_unique_key(collection, document).await {
+            Some(key) => Conflict::Duplicate {
+                model: T::NAME,
+                key,
+            }
+            .into(),
+            None => error,
+        }
+    }
+
+    /// The first unique field whose value in `document` another stored record holds.
+    async fn taken_unique_key(
+        &self,
+        collection: &Collection<Document>,
+        document: &Document,
+    ) -> Option<&'static str> {
+        for field in indexes::unique_fields::<T>() {
             let Some(value) = document.get(field) else {
                 continue;
             };
             let taken = doc! { field: value.clone(), "_id": { "$ne": document.get("_id") } };
-            if let Ok(Some(_)) = collection
-                .find_one(taken)
-                .projection(doc! { "_id": 1 })
-                .await
-            {
-                return Conflict::Duplicate {
-                    model: T::NAME,
-                    key: field,
-                }
-                .into();
+            let found = collection.find_one(taken).projection(doc! { "_id": 1 });
+            if let Ok(Some(_)) = found.await {
+                return Some(field);
             }
         }
-        error
+        None
     }
 
     /// Maps a driver error and logs what is not the caller's doing.
@@ -220,6 +257,24 @@ impl<T: Entity> MongoRepository<T> {
         }
     }
 
+    /// The records `documents` hold, leaving out (and logging, with its id) any document that
+    /// does not read as the model, and how many were left out.
+    fn readable(&self, documents: &[Document]) -> (Vec<Record<T>>, u64) {
+        let mut unreadable = 0;
+        let records = documents
+            .iter()
+            .filter_map(|document| match from_document(document, &self.collection) {
+                Ok(record) => Some(record),
+                Err(err) => {
+                    unreadable += 1;
+                    tracing::error!(error = %err, "a stored document left out of a list");
+                    None
+                }
+            })
+            .collect();
+        (records, unreadable)
+    }
+
     /// Answers from the server prove it is reachable: keeps the state current between
     /// monitoring heartbeats.
     fn answered<V>(&self, value: V) -> V {
@@ -231,10 +286,10 @@ impl<T: Entity> MongoRepository<T> {
 #[async_trait]
 impl<T: Entity> Repository<T> for MongoRepository<T> {
     async fn create(&self, entity: T) -> Result<Record<T>, RepositoryError> {
-        self.ensure_indexes().await?;
         let record = Record::new(entity);
         let document = to_document(&record)?;
         let collection = self.collection().await?;
+        self.check_unique_by_reading(&collection, &document).await?;
         if let Err(err) = collection.insert_one(&document).await {
             let error = self.fail(&err, Self::unique());
             return Err(self.named_duplicate(&collection, &document, error).await);
@@ -270,13 +325,12 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
             .try_collect()
             .await
             .map_err(|err| self.fail(&err, None))?;
-        let mut records = self
-            .answered(documents)
-            .iter()
-            .map(|document| from_document(document, &self.collection))
-            .collect::<Result<Vec<Record<T>>, _>>()?;
-        let more = records.len() > limit;
-        records.truncate(limit);
+        let documents = self.answered(documents);
+        let more = documents.len() > limit;
+        let on_page = &documents[..documents.len().min(limit)];
+        let (records, unreadable) = self.readable(on_page);
+        // The cursor is the last document's, read or not, so a walk never meets it again.
+        let last = on_page.last().and_then(|d| d.get_object_id("_id").ok());
         let total = if query.wants_total() {
             let count = collection.count_documents(selection::filter(&query)).await;
             Some(count.map_err(|err| self.fail(&err, None))?)
@@ -284,14 +338,16 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
             None
         };
         Ok(Listing {
-            next_after: more.then(|| records.last().map(Record::id)).flatten(),
+            next_after: more
+                .then(|| last.map(|oid| Id::from_bytes(oid.bytes())))
+                .flatten(),
             records,
             total,
+            unreadable,
         })
     }
 
     async fn update(&self, record: Record<T>) -> Result<Record<T>, RepositoryError> {
-        self.ensure_indexes().await?;
         let collection = self.collection().await?;
         let id = record.id();
         // Read the stored document first: to carry over the fields this crate does not own
@@ -310,6 +366,7 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
         filter.extend(unchanged_since_read(&stored));
         let saved = record.saved();
         let document = with_foreign_fields::<T>(stored, to_document(&saved)?);
+        self.check_unique_by_reading(&collection, &document).await?;
         let result = match collection.replace_one(filter, &document).await {
             Ok(result) => result,
             Err(err) => {
@@ -365,9 +422,4 @@ impl<T> fmt::Debug for MongoRepository<T> {
             .field("connection", &self.connection)
             .finish()
     }
-}
-
-/// The model's `unique` fields: each has a unique index.
-fn unique_fields<T: Entity>() -> impl Iterator<Item = &'static str> {
-    T::FIELDS.iter().filter(|f| f.unique).map(|f| f.name)
 }

@@ -1,8 +1,9 @@
 //! Who is calling, and what that caller may reach.
 //!
 //! The identity comes from a verified source only: an HS256 JWT checked with
-//! `AUTH_JWT_SECRET`, or on Lambda the API Gateway authorizer context. Nothing the client
-//! says about itself (an `x-user-role` header, say) is read.
+//! `AUTH_JWT_SECRET` under a [`TokenPolicy`] (lifetime, issuer, audience), or on Lambda the
+//! API Gateway authorizer context. Nothing the client says about itself (an `x-user-role`
+//! header, say) is read.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,59 +65,135 @@ pub enum AuthError {
     /// No `Authorization: Bearer …` header.
     #[error("missing bearer token in the Authorization header")]
     MissingToken,
-    /// The token is expired, forged, malformed or of another algorithm.
+    /// The token is expired, not yet valid, forged, malformed, of another algorithm, issuer or
+    /// audience, or lives longer than the policy allows. One answer for all, so that a caller
+    /// learns nothing about which check failed.
     #[error("invalid or expired token")]
     InvalidToken,
 }
 
+/// The shortest accepted secret: 32 bytes, the 256 bits RFC 7518 asks of an HS256 key. A
+/// shorter one can be guessed offline from any token the service accepted.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The longest token lifetime (`exp - iat`) accepted unless configured: 24 hours.
+pub const DEFAULT_MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Seconds of clock skew tolerated between the token's issuer and this service.
+const LEEWAY_SECS: u64 = 5;
+
+/// The secret is too short to be safe.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "AUTH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long; \
+     generate one with `openssl rand -base64 48`"
+)]
+pub struct WeakSecret;
+
+/// What a token must show besides a valid HS256 signature and an `exp` in the future.
+///
+/// A stolen token is usable until it expires, so its lifetime is capped; issuer and audience,
+/// when set, keep tokens minted for another service or by another issuer sharing the secret out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPolicy {
+    /// The `iss` every token must carry (`AUTH_JWT_ISSUER`); not checked when `None`.
+    pub issuer: Option<String>,
+    /// The `aud` every token must carry (`AUTH_JWT_AUDIENCE`); not checked when `None`.
+    pub audience: Option<String>,
+    /// The longest `exp - iat` accepted (`AUTH_MAX_TOKEN_TTL`); a token without `iat` is
+    /// refused, since its lifetime cannot be known.
+    pub max_ttl: Duration,
+}
+
+impl Default for TokenPolicy {
+    /// No issuer or audience, [`DEFAULT_MAX_TOKEN_TTL`].
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            audience: None,
+            max_ttl: DEFAULT_MAX_TOKEN_TTL,
+        }
+    }
+}
+
+/// The claims of a token. `iss` and `aud` are written when the policy sets them and checked by
+/// the [`Validation`] on the way in, so they are never read here.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
     role: CallerRole,
+    iat: u64,
     exp: u64,
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
 }
 
-/// The HS256 key pair derived from `AUTH_JWT_SECRET`. Its `Debug` shows no key material.
+/// The HS256 keys derived from `AUTH_JWT_SECRET` and the [`TokenPolicy`] they enforce, with
+/// the [`Validation`] built once at start-up. Its `Debug` shows no key material.
 #[derive(Clone)]
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    policy: TokenPolicy,
 }
 
 impl JwtKeys {
-    /// Keys from the shared secret.
-    pub fn new(secret: &SecretString) -> Self {
+    /// Keys from the shared secret, verifying tokens under `policy`.
+    ///
+    /// # Errors
+    /// [`WeakSecret`] when the secret is shorter than [`MIN_SECRET_BYTES`].
+    pub fn new(secret: &SecretString, policy: TokenPolicy) -> Result<Self, WeakSecret> {
         let bytes = secret.expose_secret().as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 5;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        Self {
+        if bytes.len() < MIN_SECRET_BYTES {
+            return Err(WeakSecret);
+        }
+        Ok(Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
-            validation,
-        }
+            validation: validation(&policy),
+            policy,
+        })
     }
 
-    /// The identity in `token`, if its signature, algorithm and expiry check out.
+    /// The longest lifetime a token may have, to mint tokens that verify.
+    pub fn max_ttl(&self) -> Duration {
+        self.policy.max_ttl
+    }
+
+    /// The identity in `token`, if its signature, algorithm, times, issuer and audience check
+    /// out and its lifetime is within the policy's.
     ///
     /// # Errors
     /// [`AuthError::InvalidToken`] otherwise.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| AuthError::InvalidToken)?;
-        Ok(Identity::verified(data.claims.sub, data.claims.role))
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|error| refused(&error))?
+            .claims;
+        if claims.exp.saturating_sub(claims.iat) > self.policy.max_ttl.as_secs() {
+            return Err(refused(&"lifetime (exp - iat) over AUTH_MAX_TOKEN_TTL"));
+        }
+        // An `iat` in the future would stretch the usable lifetime past the maximum.
+        if claims.iat > seconds_since_epoch() + LEEWAY_SECS {
+            return Err(refused(&"iat in the future"));
+        }
+        Ok(Identity::verified(claims.sub, claims.role))
     }
 
-    /// A token for `subject` with `role`, valid for `ttl`: for the demo and for tests.
+    /// A token for `subject` with `role`, issued now and valid for `ttl`, carrying the
+    /// policy's issuer and audience: for the demo and for tests. It verifies only if `ttl` is
+    /// within [`JwtKeys::max_ttl`].
     pub fn issue(&self, subject: &str, role: CallerRole, ttl: Duration) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let now = seconds_since_epoch();
         let claims = Claims {
             sub: subject.to_owned(),
             role,
-            exp: (now + ttl).as_secs(),
+            iat: now,
+            exp: now.saturating_add(ttl.as_secs()),
+            iss: self.policy.issuer.clone(),
+            aud: self.policy.audience.clone(),
         };
         // Encoding HS256 with an in-memory key cannot fail: no I/O, no key parsing.
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).unwrap_or_default()
@@ -125,21 +202,63 @@ impl JwtKeys {
 
 impl fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JwtKeys([REDACTED])")
+        f.debug_struct("JwtKeys")
+            .field("secret", &"[REDACTED]")
+            .field("policy", &self.policy)
+            .finish()
     }
+}
+
+/// HS256 only; `exp`, `sub` and `iat` required (`iat` by [`Claims`]), `nbf` honoured;
+/// issuer and audience required and checked when the policy names them, ignored otherwise.
+fn validation(policy: &TokenPolicy) -> Validation {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = LEEWAY_SECS;
+    validation.validate_nbf = true;
+    let mut required = vec!["exp", "sub"];
+    if let Some(issuer) = &policy.issuer {
+        validation.set_issuer(&[issuer]);
+        required.push("iss");
+    }
+    match &policy.audience {
+        Some(audience) => {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
+        // jsonwebtoken refuses any `aud` when none is expected; unset means not checked.
+        None => validation.validate_aud = false,
+    }
+    validation.set_required_spec_claims(&required);
+    validation
+}
+
+/// [`AuthError::InvalidToken`], with the reason in a debug log line for the operator (never
+/// the token, never the secret).
+fn refused(reason: &dyn fmt::Display) -> AuthError {
+    tracing::debug!(%reason, "refused a bearer token");
+    AuthError::InvalidToken
+}
+
+fn seconds_since_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const SECRET: &str = "unit-test-secret-of-thirty-two-b";
+
     fn keys(secret: &str) -> JwtKeys {
-        JwtKeys::new(&SecretString::from(secret))
+        JwtKeys::new(&SecretString::from(secret), TokenPolicy::default()).unwrap()
     }
 
     #[test]
     fn an_issued_token_verifies_to_its_subject_and_role() {
-        let keys = keys("s3cret-for-tests");
+        let keys = keys(SECRET);
         let token = keys.issue("abc", CallerRole::Admin, Duration::from_secs(60));
         let identity = keys.verify(&token).unwrap();
         assert_eq!(
@@ -150,8 +269,9 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_secret_is_rejected() {
-        let token = keys("one").issue("abc", CallerRole::MasterAdmin, Duration::from_secs(60));
-        assert_eq!(keys("two").verify(&token), Err(AuthError::InvalidToken));
+        let other = "another-unit-test-secret-32-byte";
+        let token = keys(other).issue("abc", CallerRole::MasterAdmin, Duration::from_secs(60));
+        assert_eq!(keys(SECRET).verify(&token), Err(AuthError::InvalidToken));
     }
 
     #[test]
@@ -159,11 +279,21 @@ mod tests {
         // {"alg":"none","typ":"JWT"} . {"sub":"x","role":"master_admin","exp":9999999999} .
         let token = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.\
                      eyJzdWIiOiJ4Iiwicm9sZSI6Im1hc3Rlcl9hZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0.";
-        assert_eq!(keys("k").verify(token), Err(AuthError::InvalidToken));
+        assert_eq!(keys(SECRET).verify(token), Err(AuthError::InvalidToken));
+    }
+
+    #[test]
+    fn a_secret_one_byte_short_is_refused_and_one_of_the_minimum_length_accepted() {
+        let short = "x".repeat(MIN_SECRET_BYTES - 1);
+        let refused = JwtKeys::new(&SecretString::from(short), TokenPolicy::default());
+        assert_eq!(refused.err(), Some(WeakSecret));
+        let exact = "x".repeat(MIN_SECRET_BYTES);
+        assert!(JwtKeys::new(&SecretString::from(exact), TokenPolicy::default()).is_ok());
     }
 
     #[test]
     fn keys_do_not_show_the_secret_in_debug_output() {
-        assert!(!format!("{:?}", keys("hunter2-secret")).contains("hunter2"));
+        let shown = format!("{:?}", keys("hunter2-secret-hunter2-secret-hunter2"));
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

@@ -62,6 +62,9 @@ pub enum StartupError {
     /// MongoDB is configured but no secret to verify tokens is (or it is empty).
     #[error("AUTH_JWT_SECRET is required, and must not be empty, when MONGO_URI is set")]
     MissingJwtSecret,
+    /// The secret to verify tokens is too short to be safe.
+    #[error(transparent)]
+    WeakJwtSecret(#[from] crate::auth::WeakSecret),
     /// A binding names an unknown model or role.
     #[error(transparent)]
     Binding(#[from] RegistryError),
@@ -121,6 +124,7 @@ impl Application {
             (None, Backend::Memory(_)) => demo::generated_secret(),
             (None, Backend::Mongo(_)) => return Err(StartupError::MissingJwtSecret),
         };
+        let keys = JwtKeys::new(&secret, config.token_policy)?;
         let registry =
             (service.bind)(Registry::new(backend.clone()))?.bind_listed(&config.bindings)?;
         let mounts = (service.routes)();
@@ -130,7 +134,7 @@ impl Application {
         let state = AppState {
             registry: Arc::new(registry),
             mounts: mounts.into(),
-            keys: JwtKeys::new(&secret),
+            keys,
             ping_timeout: config.ping_timeout,
             request_timeout: config.request_timeout,
         };

@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use adapters_mongo::{ConfigError, MongoSettings};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
+use crate::auth::{TokenPolicy, DEFAULT_MAX_TOKEN_TTL};
 use crate::telemetry::LogFormat;
 
 /// The back-office service.
@@ -43,8 +44,14 @@ pub struct Settings {
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t, global = true)]
     pub log_format: LogFormat,
 
+    /// Which storage to run on. Unset: MongoDB when `MONGO_URI` is set; otherwise memory for
+    /// `serve` and `health`, and a start-up error for `lambda`, whose memory would be lost
+    /// silently with every execution environment.
+    #[arg(long, env = "APP_BACKEND", value_enum, global = true)]
+    pub backend: Option<BackendKind>,
+
     /// MongoDB URI of the `main` role, with the database as its path. Without it the service
-    /// runs on the in-memory backend.
+    /// runs on the in-memory backend (see `--backend`).
     #[arg(long, env = "MONGO_URI", hide_env_values = true, global = true)]
     pub mongo_uri: Option<SecretString>,
 
@@ -57,9 +64,29 @@ pub struct Settings {
     )]
     pub master_admin_mongo_uri: Option<SecretString>,
 
-    /// HS256 secret that verifies callers' tokens. Required with `MONGO_URI`.
+    /// HS256 secret that verifies callers' tokens: at least 32 bytes (`openssl rand -base64
+    /// 48`). Required with `MONGO_URI`.
     #[arg(long, env = "AUTH_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<SecretString>,
+
+    /// The `iss` every token must carry; unset or empty: not checked.
+    #[arg(long, env = "AUTH_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+
+    /// The `aud` every token must carry; unset or empty: not checked.
+    #[arg(long, env = "AUTH_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+
+    /// Longest accepted token lifetime (`exp - iat`) in seconds, so that a leaked token
+    /// cannot serve for long; a token without `iat` is refused.
+    #[arg(
+        long,
+        env = "AUTH_MAX_TOKEN_TTL",
+        default_value_t = DEFAULT_MAX_TOKEN_TTL.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub max_token_ttl: u64,
 
     /// Extra bindings of models on more roles, `models@role` separated by commas (e.g.
     /// `admins@main`).
@@ -80,6 +107,39 @@ pub struct Settings {
     pub ping_timeout_ms: u64,
 }
 
+/// The storage asked for with `--backend` / `APP_BACKEND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    /// In memory, lost on exit: the demo, or a test deployment on purpose.
+    Memory,
+    /// MongoDB at `MONGO_URI`.
+    Mongo,
+}
+
+/// Why the settings cannot make a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// A MongoDB setting is wrong.
+    #[error(transparent)]
+    Mongo(#[from] ConfigError),
+    /// `app lambda` with no `MONGO_URI` and no explicit memory backend.
+    #[error(
+        "MONGO_URI is not set: `app lambda` does not run in memory unless asked to, since \
+         its data would be lost with every execution environment. Set MONGO_URI, or pass \
+         --backend memory (APP_BACKEND=memory) to run in memory on purpose"
+    )]
+    LambdaNeedsMongoUri,
+    /// `--backend mongo` with no `MONGO_URI`.
+    #[error("--backend mongo (APP_BACKEND=mongo) needs MONGO_URI, which is not set")]
+    MongoNeedsUri,
+    /// `--backend memory` while `MONGO_URI` is set: one of the two is a mistake.
+    #[error(
+        "--backend memory (APP_BACKEND=memory) and MONGO_URI are both set: unset MONGO_URI \
+         to run in memory, or choose --backend mongo"
+    )]
+    MemoryWithMongoUri,
+}
+
 /// Which storage backs the repositories.
 #[derive(Debug, Clone)]
 pub enum BackendConfig {
@@ -96,6 +156,8 @@ pub struct AppConfig {
     pub backend: BackendConfig,
     /// The token secret; `None` only on the in-memory backend, which then makes one up.
     pub jwt_secret: Option<SecretString>,
+    /// What a token must show besides its signature.
+    pub token_policy: TokenPolicy,
     /// Extra bindings, `models@role` separated by commas, over the service's own.
     pub bindings: String,
     /// See [`Settings::request_timeout_ms`].
@@ -105,24 +167,50 @@ pub struct AppConfig {
 }
 
 impl Settings {
-    /// The application configuration, with the Mongo settings read and validated.
+    /// The configuration `command` runs with, with the Mongo settings read and validated.
     ///
     /// # Errors
-    /// A malformed URI (named, password redacted) or an invalid Mongo option.
-    pub fn app_config(&self) -> Result<AppConfig, ConfigError> {
-        let backend = match &self.mongo_uri {
-            None => BackendConfig::Memory,
-            Some(_) => BackendConfig::Mongo(Box::new(MongoSettings::from_lookup(|name| {
-                self.lookup(name)
-            })?)),
+    /// A backend choice that [`Settings::backend_kind`] refuses, a malformed URI (named,
+    /// password redacted) or an invalid Mongo option.
+    pub fn app_config(&self, command: Command) -> Result<AppConfig, SettingsError> {
+        let backend = match self.backend_kind(command)? {
+            BackendKind::Memory => BackendConfig::Memory,
+            BackendKind::Mongo => {
+                BackendConfig::Mongo(Box::new(MongoSettings::from_lookup(|name| {
+                    self.lookup(name)
+                })?))
+            }
         };
         Ok(AppConfig {
             backend,
             jwt_secret: self.jwt_secret.clone(),
+            token_policy: TokenPolicy {
+                issuer: not_blank(self.jwt_issuer.as_deref()),
+                audience: not_blank(self.jwt_audience.as_deref()),
+                max_ttl: Duration::from_secs(self.max_token_ttl),
+            },
             bindings: self.bindings.clone(),
             request_timeout: Duration::from_millis(self.request_timeout_ms),
             ping_timeout: Duration::from_millis(self.ping_timeout_ms),
         })
+    }
+
+    /// The storage `command` runs on: the explicit choice if any, checked against `MONGO_URI`;
+    /// otherwise MongoDB when `MONGO_URI` is set, memory when it is not, except for `lambda`,
+    /// which is never in memory by default.
+    ///
+    /// # Errors
+    /// See [`SettingsError`].
+    pub fn backend_kind(&self, command: Command) -> Result<BackendKind, SettingsError> {
+        let has_uri = self.mongo_uri.is_some();
+        match (self.backend, has_uri) {
+            (Some(BackendKind::Memory), true) => Err(SettingsError::MemoryWithMongoUri),
+            (Some(BackendKind::Mongo), false) => Err(SettingsError::MongoNeedsUri),
+            (Some(kind), _) => Ok(kind),
+            (None, true) => Ok(BackendKind::Mongo),
+            (None, false) if command == Command::Lambda => Err(SettingsError::LambdaNeedsMongoUri),
+            (None, false) => Ok(BackendKind::Memory),
+        }
     }
 
     // The URIs may come from flags; the other Mongo options only from the environment.
@@ -135,5 +223,83 @@ impl Settings {
             "MASTER_ADMIN_MONGO_URI" => exposed(&self.master_admin_mongo_uri),
             other => std::env::var(other).ok(),
         }
+    }
+}
+
+/// `value` unless it is empty or blank: an `AUTH_JWT_ISSUER=` line in a deployment template
+/// means "not checked", not "an empty issuer".
+fn not_blank(value: Option<&str>) -> Option<String> {
+    value
+        .filter(|text| !text.trim().is_empty())
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Settings with only the backend choice and `MONGO_URI` set, whatever the environment.
+    fn settings(backend: Option<BackendKind>, mongo_uri: Option<&str>) -> Settings {
+        let mut settings = Cli::try_parse_from(["app"]).unwrap().settings;
+        settings.backend = backend;
+        settings.mongo_uri = mongo_uri.map(SecretString::from);
+        settings
+    }
+
+    #[test]
+    fn the_backend_follows_the_explicit_choice_then_mongo_uri_and_lambda_is_never_memory_by_default(
+    ) {
+        use BackendKind::{Memory, Mongo};
+        use Command::{Health, Lambda, Serve};
+        use SettingsError::{LambdaNeedsMongoUri, MemoryWithMongoUri, MongoNeedsUri};
+        let uri = Some("mongodb://127.0.0.1:1/backoffice");
+        let cases = [
+            (None, None, Serve, Ok(Memory)),
+            (None, None, Health, Ok(Memory)),
+            (None, None, Lambda, Err(LambdaNeedsMongoUri)),
+            (None, uri, Lambda, Ok(Mongo)),
+            (None, uri, Serve, Ok(Mongo)),
+            (Some(Memory), None, Lambda, Ok(Memory)),
+            (Some(Memory), None, Serve, Ok(Memory)),
+            (Some(Memory), uri, Lambda, Err(MemoryWithMongoUri)),
+            (Some(Mongo), None, Serve, Err(MongoNeedsUri)),
+            (Some(Mongo), uri, Lambda, Ok(Mongo)),
+        ];
+        for (choice, mongo_uri, command, expected) in cases {
+            let kind = settings(choice, mongo_uri).backend_kind(command);
+            assert_eq!(kind, expected, "{choice:?} {mongo_uri:?} {command:?}");
+        }
+    }
+
+    #[test]
+    fn every_refused_backend_choice_names_mongo_uri() {
+        for error in [
+            SettingsError::LambdaNeedsMongoUri,
+            SettingsError::MongoNeedsUri,
+            SettingsError::MemoryWithMongoUri,
+        ] {
+            assert!(error.to_string().contains("MONGO_URI"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_token_policy_comes_from_the_settings() {
+        let mut settings = settings(None, None);
+        settings.jwt_issuer = Some("https://login.example".into());
+        settings.jwt_audience = Some("back-office".into());
+        settings.max_token_ttl = 600;
+        let policy = settings.app_config(Command::Serve).unwrap().token_policy;
+        assert_eq!(
+            policy,
+            TokenPolicy {
+                issuer: Some("https://login.example".into()),
+                audience: Some("back-office".into()),
+                max_ttl: Duration::from_secs(600),
+            }
+        );
+        settings.jwt_issuer = Some(String::new());
+        settings.jwt_audience = Some(" ".into());
+        let policy = settings.app_config(Command::Serve).unwrap().token_policy;
+        assert_eq!((policy.issuer, policy.audience), (None, None));
     }
 }

@@ -12,11 +12,11 @@ use domain::{
 use ports::{RepositoryError, Role};
 use secrecy::SecretString;
 
-use crate::auth::CallerRole;
+use crate::auth::{CallerRole, MIN_SECRET_BYTES};
 use crate::http::AppState;
 use registry::RegistryError;
 
-/// How long the printed demo token stays valid.
+/// How long the printed demo token stays valid, unless `AUTH_MAX_TOKEN_TTL` is shorter.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// The login the demo prints.
@@ -51,9 +51,10 @@ pub enum SeedError {
     Repository(#[from] RepositoryError),
 }
 
-/// A random 256-bit secret, hex-encoded.
+/// A random secret of [`MIN_SECRET_BYTES`] bytes (256 bits), hex-encoded: twice the
+/// minimum length, so the demo's own keys pass the check every configured secret passes.
 pub fn generated_secret() -> SecretString {
-    let bytes: [u8; 32] = rand::random();
+    let bytes: [u8; MIN_SECRET_BYTES] = rand::random();
     let hex = bytes.iter().fold(String::new(), |mut text, b| {
         let _ = write!(text, "{b:02x}");
         text
@@ -128,8 +129,10 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, SeedError> {
         .create(grace)
         .await?;
     let subject = grace.id().to_string();
+    // Within the maximum lifetime, so that the printed token is one the service accepts.
+    let lifetime = TOKEN_LIFETIME.min(state.keys.max_ttl());
     let token = state
         .keys
-        .issue(&subject, CallerRole::MasterAdmin, TOKEN_LIFETIME);
+        .issue(&subject, CallerRole::MasterAdmin, lifetime);
     Ok(DemoLogin { token })
 }

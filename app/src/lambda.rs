@@ -52,7 +52,9 @@ fn event_path(mut request: Request) -> Request {
     request
 }
 
-/// Serves Lambda events until the runtime stops the environment.
+/// Serves Lambda events until the runtime stops the environment. The `app` binary gets here
+/// on MongoDB, or in memory only when asked for explicitly
+/// ([`crate::config::Settings::backend_kind`]).
 ///
 /// # Errors
 /// The runtime's error if it cannot reach the Lambda API.

@@ -28,13 +28,17 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let application = Application::build(cli.settings.app_config()?).await?;
     let inside_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let command = cli.command.unwrap_or(if inside_lambda {
         Command::Lambda
     } else {
         Command::Serve
     });
+    // The command is known first: whether memory is allowed depends on it.
+    let application = Application::build(cli.settings.app_config(command)?).await?;
+    if let app::backend::Backend::Memory(_) = application.backend {
+        tracing::warn!("NO DATABASE CONFIGURED: running on the in-memory backend (set MONGO_URI to use MongoDB)");
+    }
     let code: Result<ExitCode, Box<dyn std::error::Error>> = match command {
         Command::Serve => serve(&application, cli.settings.port)
             .await
@@ -52,7 +56,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
 async fn serve(application: &Application, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(("0.0.0.0", port)).await?;
     let address = listener.local_addr()?;
-    announce_backend(application, address.port());
+    announce_demo(application, address.port());
     tracing::info!(%address, "serving HTTP");
     axum::serve(listener, http::router(application.state.clone()))
         .with_graceful_shutdown(shutdown_signal())
@@ -61,10 +65,7 @@ async fn serve(application: &Application, port: u16) -> Result<(), Box<dyn std::
     Ok(())
 }
 
-fn announce_backend(application: &Application, port: u16) {
-    if let app::backend::Backend::Memory(_) = application.backend {
-        tracing::warn!("NO DATABASE CONFIGURED: running on the in-memory backend (set MONGO_URI to use MongoDB)");
-    }
+fn announce_demo(application: &Application, port: u16) {
     if let Some(demo) = &application.demo {
         // A closed stdout must not take the server down with a panic, as println! would.
         let _ = writeln!(std::io::stdout(), "{}", demo.instructions(port));

@@ -1,21 +1,30 @@
 //! The `app` binary as a newcomer and an operator use it: `serve` with nothing configured,
-//! its printed `curl` line, SIGTERM, and `health`.
+//! its printed `curl` line, SIGTERM, `health`, the token secret's length, and `lambda`, which
+//! runs in memory only when asked to.
 #![allow(clippy::unwrap_used)] // test set-up: a failure here is a broken test, shown by the panic
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const CONFIG_VARIABLES: [&str; 5] = [
+const CONFIG_VARIABLES: [&str; 9] = [
     "MONGO_URI",
     "MASTER_ADMIN_MONGO_URI",
+    "APP_BACKEND",
     "AUTH_JWT_SECRET",
+    "AUTH_JWT_ISSUER",
+    "AUTH_JWT_AUDIENCE",
+    "AUTH_MAX_TOKEN_TTL",
     "PORT",
     "AWS_LAMBDA_RUNTIME_API",
 ];
+
+/// A secret of the minimum length, 32 bytes.
+const SECRET: &str = "cli-test-secret-of-32-bytes-long";
 
 fn app(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_app"));
@@ -128,7 +137,7 @@ fn mongodb_without_a_jwt_secret_stops_start_up_naming_the_variable_without_the_p
 fn a_uri_without_a_database_stops_start_up_with_the_password_redacted() {
     let output = app(&["serve"])
         .env("MONGO_URI", "mongodb://app:Pa55word@127.0.0.1:1")
-        .env("AUTH_JWT_SECRET", "k")
+        .env("AUTH_JWT_SECRET", SECRET)
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -144,7 +153,7 @@ fn health_fails_when_a_database_is_unreachable_and_says_which() {
             "MONGO_URI",
             "mongodb://127.0.0.1:1/backoffice?serverSelectionTimeoutMS=300",
         )
-        .env("AUTH_JWT_SECRET", "k")
+        .env("AUTH_JWT_SECRET", SECRET)
         .env("PING_TIMEOUT_MS", "2000")
         .output()
         .unwrap();
@@ -180,7 +189,7 @@ fn health_succeeds_against_the_test_server() {
             "MASTER_ADMIN_MONGO_URI",
             format!("{}/cli_health_admin", server.trim_end_matches('/')),
         )
-        .env("AUTH_JWT_SECRET", "k")
+        .env("AUTH_JWT_SECRET", SECRET)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -194,4 +203,132 @@ fn health_succeeds_against_the_test_server() {
         .filter_map(|l| l.split_whitespace().nth(1))
         .collect();
     assert_eq!(states, ["connected", "connected"], "{stdout}");
+}
+
+#[test]
+fn a_jwt_secret_shorter_than_32_bytes_stops_start_up_saying_how_to_generate_one() {
+    let output = app(&["serve"])
+        .env("AUTH_JWT_SECRET", "a")
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    let error = start_up_error(&output);
+    assert!(
+        error.contains("AUTH_JWT_SECRET") && error.contains("openssl rand -base64 48"),
+        "{error}"
+    );
+}
+
+#[test]
+fn lambda_without_mongo_uri_stops_start_up_naming_it() {
+    for args in [&["lambda"][..], &["lambda", "--backend", "mongo"]] {
+        let output = app(args).env("AUTH_JWT_SECRET", SECRET).output().unwrap();
+        let error = start_up_error(&output);
+        assert!(error.contains("MONGO_URI"), "{args:?}: {error}");
+    }
+}
+
+#[test]
+fn inside_lambda_without_a_command_or_mongo_uri_start_up_stops_naming_mongo_uri() {
+    let runtime = TcpListener::bind("127.0.0.1:0").unwrap();
+    let output = app(&[])
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            runtime.local_addr().unwrap().to_string(),
+        )
+        .output()
+        .unwrap();
+    let error = start_up_error(&output);
+    assert!(error.contains("MONGO_URI"), "{error}");
+}
+
+#[test]
+fn the_memory_backend_asked_for_next_to_mongo_uri_stops_start_up() {
+    let output = app(&["serve", "--backend", "memory"])
+        .env("MONGO_URI", "mongodb://127.0.0.1:1/backoffice")
+        .env("AUTH_JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let error = start_up_error(&output);
+    assert!(
+        error.contains("--backend memory") && error.contains("MONGO_URI"),
+        "{error}"
+    );
+}
+
+#[test]
+fn lambda_with_the_memory_backend_asked_for_starts_and_polls_the_runtime_api() {
+    for (args, backend) in [
+        (&["lambda", "--backend", "memory"][..], None),
+        (&["lambda"][..], Some("memory")),
+    ] {
+        let runtime = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut command = app(args);
+        command
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                runtime.local_addr().unwrap().to_string(),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "back-office")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .stderr(Stdio::piped());
+        if let Some(backend) = backend {
+            command.env("APP_BACKEND", backend);
+        }
+        let mut running = Running(command.spawn().unwrap(), None);
+        let line = first_request_line(&runtime, &mut running);
+        assert!(
+            line.starts_with("GET /2018-06-01/runtime/invocation/next "),
+            "{args:?} {backend:?}: {line}"
+        );
+    }
+}
+
+/// The `error: …` line of a binary that refused to start.
+fn start_up_error(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it started: {stderr}");
+    stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"))
+        .to_owned()
+}
+
+/// The request line of the first request `running` sends to the Lambda runtime API at
+/// `runtime`; fails with its standard error if it exits first.
+fn first_request_line(runtime: &TcpListener, running: &mut Running) -> String {
+    runtime.set_nonblocking(true).unwrap();
+    let started = Instant::now();
+    let mut stream = loop {
+        match runtime.accept() {
+            Ok((stream, _)) => break stream,
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(error) => panic!("{error}"),
+        }
+        if let Some(status) = running.0.try_wait().unwrap() {
+            let mut stderr = String::new();
+            running
+                .0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
+            panic!("exited with {status} before polling for events: {stderr}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no request");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0_u8];
+    while !head.ends_with(b"\r\n") && stream.read(&mut byte).unwrap() == 1 {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::auth::{CallerRole, JwtKeys};
+use app::auth::{CallerRole, JwtKeys, TokenPolicy};
 use app::http::{back_office_routes, router, AppState};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use domain::{Admin, Branch, BranchName, Id, Location, Order, Record, Version};
+use domain::{Branch, BranchName, Id, Location, MasterAdmin, Order, Record, Version};
 use http_body_util::BodyExt;
 use ports::{MockRepository, RepositoryError, Role};
 use registry::{Backend, Registry};
@@ -26,7 +26,11 @@ impl Harness {
     fn new() -> Self {
         Self {
             registry: Registry::new(Backend::memory(Role::DEFAULTS)),
-            keys: JwtKeys::new(&SecretString::from("handler-test-secret")),
+            keys: JwtKeys::new(
+                &SecretString::from("handler-test-secret-of-32-bytes!"),
+                TokenPolicy::default(),
+            )
+            .unwrap(),
         }
     }
 
@@ -90,9 +94,9 @@ fn branch(name: &str) -> Branch {
 }
 
 #[tokio::test]
-async fn the_dashboard_counts_admins_on_masteradmin_and_branches_and_orders_on_main() {
+async fn the_dashboard_counts_master_admins_on_masteradmin_and_branches_and_orders_on_main() {
     let harness = Harness::new()
-        .bind::<Admin>(Role::MASTERADMIN, counting(2))
+        .bind::<MasterAdmin>(Role::MASTERADMIN, counting(2))
         .bind::<Branch>(Role::MAIN, counting(5))
         .bind::<Order>(Role::MAIN, counting(11));
     let (status, body) = harness
@@ -107,7 +111,7 @@ async fn the_dashboard_counts_admins_on_masteradmin_and_branches_and_orders_on_m
 
 #[tokio::test]
 async fn the_dashboard_answers_503_naming_the_role_whose_database_is_down() {
-    let mut admins = MockRepository::<Admin>::new();
+    let mut admins = MockRepository::<MasterAdmin>::new();
     admins.expect_count().returning(|| {
         Err(RepositoryError::Unavailable {
             role: Role::MASTERADMIN,
@@ -187,7 +191,7 @@ async fn a_patch_saves_the_record_it_read_with_the_change_applied_and_the_versio
 #[tokio::test]
 async fn a_caller_without_the_master_admin_role_never_reaches_the_masteradmin_repositories() {
     for role in [CallerRole::User, CallerRole::Admin] {
-        let mut admins = MockRepository::<Admin>::new();
+        let mut admins = MockRepository::<MasterAdmin>::new();
         admins.expect_list().times(0);
         admins.expect_create().times(0);
         let harness = Harness::new().bind(Role::MASTERADMIN, admins);

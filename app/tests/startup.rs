@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use adapters_mongo::MongoSettings;
+use app::auth::TokenPolicy;
 use app::backend::{Application, Backend, StartupError};
 use app::config::{AppConfig, BackendConfig};
 use app::http::router;
@@ -16,10 +17,14 @@ use registry::RegistryError;
 use secrecy::SecretString;
 use tower::ServiceExt;
 
+/// A secret of the minimum length.
+const SECRET: &str = "startup-test-secret-32-bytes-ok!";
+
 fn config(backend: BackendConfig, secret: Option<&str>, bindings: &str) -> AppConfig {
     AppConfig {
         backend,
         jwt_secret: secret.map(SecretString::from),
+        token_policy: TokenPolicy::default(),
         bindings: bindings.to_owned(),
         request_timeout: Duration::from_secs(5),
         ping_timeout: Duration::from_secs(1),
@@ -46,7 +51,7 @@ async fn with_nothing_configured_the_demo_token_reaches_me_with_a_200() {
 
 #[tokio::test]
 async fn a_configured_secret_on_the_memory_backend_writes_no_demo_records() {
-    let config = config(BackendConfig::Memory, Some("s3cret"), "");
+    let config = config(BackendConfig::Memory, Some(SECRET), "");
     let application = Application::build(config).await.unwrap();
     assert!(application.demo.is_none());
     let count = application
@@ -71,7 +76,7 @@ async fn mongodb_without_a_jwt_secret_is_a_start_up_error() {
 #[tokio::test]
 async fn building_on_mongodb_opens_no_connection_and_serves_the_default_bindings() {
     let settings = MongoSettings::new("mongodb://127.0.0.1:1/backoffice").unwrap();
-    let config = config(BackendConfig::Mongo(Box::new(settings)), Some("s3cret"), "");
+    let config = config(BackendConfig::Mongo(Box::new(settings)), Some(SECRET), "");
     let application = Application::build(config).await.unwrap();
     let Backend::Mongo(manager) = &application.backend else {
         panic!("expected MongoDB")
@@ -91,7 +96,7 @@ async fn building_on_mongodb_opens_no_connection_and_serves_the_default_bindings
 #[tokio::test]
 async fn an_extra_binding_serves_the_same_entity_type_on_both_roles_from_separate_stores() {
     let bindings = "admins@main";
-    let application = Application::build(config(BackendConfig::Memory, Some("k"), bindings))
+    let application = Application::build(config(BackendConfig::Memory, Some(SECRET), bindings))
         .await
         .unwrap();
     let registry = &application.state.registry;
@@ -118,7 +123,7 @@ async fn an_extra_binding_serves_the_same_entity_type_on_both_roles_from_separat
 
 #[tokio::test]
 async fn counting_by_an_unknown_name_lists_what_is_registered() {
-    let application = Application::build(config(BackendConfig::Memory, Some("k"), ""))
+    let application = Application::build(config(BackendConfig::Memory, Some(SECRET), ""))
         .await
         .unwrap();
     let error = application
@@ -251,7 +256,7 @@ async fn counts_by_name_over_http_follow_the_bindings_and_reject_unknown_names_w
 #[tokio::test]
 async fn a_binding_that_is_not_a_bound_model_at_a_configured_role_stops_start_up_with_its_text() {
     for bad in ["admins", "admins@root", "widgets@main"] {
-        let error = Application::build(config(BackendConfig::Memory, Some("k"), bad))
+        let error = Application::build(config(BackendConfig::Memory, Some(SECRET), bad))
             .await
             .unwrap_err();
         assert!(matches!(error, StartupError::Binding(_)), "{bad}: {error}");
@@ -272,9 +277,10 @@ async fn a_route_to_an_unbound_model_or_a_weakly_guarded_masteradmin_route_stops
             Access::AnyCaller,
         )]
     };
-    let error = Application::build_service(config(BackendConfig::Memory, Some("k"), ""), unbound)
-        .await
-        .unwrap_err();
+    let error =
+        Application::build_service(config(BackendConfig::Memory, Some(SECRET), ""), unbound)
+            .await
+            .unwrap_err();
     assert!(
         matches!(error, StartupError::Route(_)) && error.to_string().contains("/orders"),
         "{error}"
@@ -288,7 +294,7 @@ async fn a_route_to_an_unbound_model_or_a_weakly_guarded_masteradmin_route_stops
             Access::AnyCaller,
         )]
     };
-    let error = Application::build_service(config(BackendConfig::Memory, Some("k"), ""), weak)
+    let error = Application::build_service(config(BackendConfig::Memory, Some(SECRET), ""), weak)
         .await
         .unwrap_err();
     assert!(error.to_string().contains("master admins only"), "{error}");

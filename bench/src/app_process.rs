@@ -51,6 +51,10 @@ impl AppProcess {
             .env_remove("MONGO_SERVER_SELECTION_TIMEOUT_MS")
             .env_remove("EXTRA_BINDINGS")
             .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .env_remove("APP_BACKEND")
+            .env_remove("AUTH_JWT_ISSUER")
+            .env_remove("AUTH_JWT_AUDIENCE")
+            .env_remove("AUTH_MAX_TOKEN_TTL")
             .stdin(Stdio::null())
             .stdout(file.try_clone().map_err(|e| e.to_string())?)
             .stderr(file);

@@ -30,16 +30,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use app::auth::{CallerRole, JwtKeys};
+use app::auth::{CallerRole, JwtKeys, TokenPolicy};
 use clap::Parser;
 use hyper::{Method, StatusCode};
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
 use mongodb::options::ClientOptions;
 use mongodb::Client;
-use secrecy::SecretString;
+use secrecy::ExposeSecret;
 
 use app_process::{AppLaunch, AppProcess};
 use load::{drive, CountDashboard, FindBranch, HttpGet, HttpTarget, LoadResult, LoadShape};
@@ -188,25 +188,21 @@ async fn run(args: Args) -> Result<Report, String> {
             .map_err(|e| format!("dropping {database}: {e}"))?;
     }
 
-    let secret = format!(
-        "bench-{}-{}",
-        std::process::id(),
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-    );
-    let token = JwtKeys::new(&SecretString::from(secret.clone())).issue(
-        &ObjectId::new().to_hex(),
-        CallerRole::MasterAdmin,
-        Duration::from_secs(3600),
-    );
+    // Random and as long as the app's own demo secret, so the app accepts it at start-up.
+    let secret = app::demo::generated_secret();
+    let token = JwtKeys::new(&secret, TokenPolicy::default())
+        .map_err(|e| e.to_string())?
+        .issue(
+            &ObjectId::new().to_hex(),
+            CallerRole::MasterAdmin,
+            Duration::from_secs(3600),
+        );
     let one_uri = AppLaunch {
         program: app_bin,
         args: vec!["serve".into()],
         main_uri: primary.with_database(MAIN_DB),
         masteradmin_uri: primary.with_database(MASTERADMIN_DB),
-        secret,
+        secret: secret.expose_secret().to_owned(),
     };
     let node_launch = args.node_server.as_ref().map(|script| AppLaunch {
         program: "node".into(),

@@ -122,6 +122,10 @@ pub struct Listing<T> {
     pub next_after: Option<Id<T>>,
     /// How many records the filter selects in all, when [`ListQuery::counted`].
     pub total: Option<u64>,
+    /// How many stored records of the page could not be read as the model at all (a field of
+    /// another type) and were left out: one bad document never costs the whole page. The
+    /// backend logs each with its id.
+    pub unreadable: u64,
 }
 
 /// Conditions on a model's declared `filter` fields, all of which a record must meet. Built

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adapters_mongo::{ConfigError, ConnectionManager, MongoRepository, MongoSettings};
+use adapters_mongo::{ConfigError, ConnectionManager, IndexStatus, MongoRepository, MongoSettings};
 use domain::{
     Admin, AdminPatch, Branch, BranchName, BranchPatch, Customer, Email, FullName, Id, Location,
     Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Username, Version,
@@ -21,7 +21,7 @@ use ports::{
     Conflict, ConnectionMonitor, ConnectionState, ListQuery, Page, Repository, RepositoryError,
     Role,
 };
-use tests::contract::{any_model, branch, line, two_keys, RolePair, Stores};
+use tests::contract::{any_model, branch, line, machine, two_keys, RolePair, Stores};
 use tests::server::{
     known_server_gap, stalled_listener, test_server_uri, unique_database_name, uri_with_database,
     SpawnedServer,
@@ -288,8 +288,8 @@ fn a_uri_without_a_database_is_rejected_with_its_password_redacted() {
             .unwrap_err();
     assert_no_secret(&err, "MONGO_URI");
     assert!(
-        err.to_string().contains("mongodb://alice:****@host:27017"),
-        "{err}"
+        err.to_string().contains("mongodb://****@host:27017/"),
+        "shown from the parsed URI: {err}"
     );
 
     let err = MongoSettings::from_lookup(env(&[
@@ -990,9 +990,15 @@ async fn a_stored_value_that_requests_would_refuse_is_read_as_it_is() {
 }
 
 #[tokio::test]
-async fn a_stored_document_of_another_shape_is_an_internal_error_naming_it() {
+async fn a_stored_document_of_another_shape_is_an_internal_error_by_id_and_left_out_of_lists() {
     let manager = two_database_manager("invalid_doc");
-    let id = ObjectId::new();
+    let machines = repository::<Machine>(&manager, Role::MAIN);
+    let before = machines
+        .create(machine(Id::generate(), "SN-BEFORE"))
+        .await
+        .unwrap();
+    // An id generated in between, as the records' are, so that it sorts between them.
+    let id = ObjectId::from_bytes(Id::<Machine>::generate().bytes());
     raw(&manager, Role::MAIN, "machines")
         .await
         .insert_one(doc! {
@@ -1001,25 +1007,35 @@ async fn a_stored_document_of_another_shape_is_an_internal_error_naming_it() {
         })
         .await
         .unwrap();
-    let machines = repository::<Machine>(&manager, Role::MAIN);
+    let after = machines
+        .create(machine(Id::generate(), "SN-AFTER"))
+        .await
+        .unwrap();
 
-    for result in [
-        machines.get(Id::from_bytes(id.bytes())).await.map(|_| ()),
-        machines
-            .list(ListQuery::new(Page::first()))
-            .await
-            .map(|_| ()),
-    ] {
-        let err = result.unwrap_err();
-        let RepositoryError::Internal(message) = &err else {
-            panic!("{err:?}");
-        };
-        assert!(
-            message.contains("machines") && message.contains(&id.to_hex()),
-            "{message}"
-        );
-        assert!(message.contains("serialNumber"), "{message}");
-    }
+    let err = machines.get(Id::from_bytes(id.bytes())).await.unwrap_err();
+    let RepositoryError::Internal(message) = &err else {
+        panic!("{err:?}");
+    };
+    assert!(
+        message.contains("machines") && message.contains(&id.to_hex()),
+        "{message}"
+    );
+    assert!(message.contains("serialNumber"), "{message}");
+
+    let listed = machines.list(ListQuery::new(Page::first())).await.unwrap();
+    assert_eq!(listed.records, [before.clone(), after.clone()]);
+    assert_eq!(listed.unreadable, 1);
+    let first = Page::new(Some(2), None).unwrap();
+    let page = machines.list(ListQuery::new(first)).await.unwrap();
+    assert_eq!((page.records.len(), page.unreadable), (1, 1));
+    let next = page
+        .next_after
+        .expect("the cursor passes the unreadable document");
+    let rest = machines
+        .list(ListQuery::new(first).after(next))
+        .await
+        .unwrap();
+    assert_eq!(rest.records, [after]);
 }
 
 #[tokio::test]
@@ -1195,4 +1211,77 @@ async fn the_filter_fields_of_a_model_have_plain_indexes() {
     assert!(!indexes
         .iter()
         .any(|index| index.keys == doc! { "total": 1 }));
+}
+
+#[tokio::test]
+async fn legacy_duplicates_refuse_the_unique_index_once_and_writes_check_by_reading() {
+    let manager = two_database_manager("legacy_duplicates");
+    let legacy = raw(&manager, Role::MAIN, "branches").await;
+    for _ in 0..2 {
+        let duplicate = doc! { "_id": ObjectId::new(), "name": "Lyon", "location": "x" };
+        legacy.insert_one(duplicate).await.unwrap();
+    }
+    let branches = repository::<Branch>(&manager, Role::MAIN);
+    for n in 0..100 {
+        branches.create(branch(&format!("Site {n}"))).await.unwrap();
+    }
+
+    let refused = matches!(branches.index_status(), Some(IndexStatus::Refused { .. }));
+    if !refused && known_server_gap("a unique index over duplicate values is created anyway") {
+        return;
+    }
+    assert!(refused, "{:?}", branches.index_status());
+    assert_eq!(
+        manager.commands_started(Role::MAIN, "createIndexes"),
+        Some(1),
+        "a hundred writes, one attempt: a refusal is kept, not retried"
+    );
+    let again = branches.create(branch("Site 7")).await;
+    assert_eq!(
+        again.err(),
+        Some(RepositoryError::Conflict(Conflict::Duplicate {
+            model: "Branch",
+            key: "name"
+        })),
+        "without the index, the repository checks unique values by reading"
+    );
+}
+
+#[tokio::test]
+async fn a_mongoose_plain_index_on_a_unique_field_is_a_refusal_reported_once() {
+    let manager = two_database_manager("plain_index");
+    let legacy = raw(&manager, Role::MAIN, "branches").await;
+    // What Mongoose's `index: true` leaves behind: `name_1`, not unique.
+    let plain = mongodb::IndexModel::builder()
+        .keys(doc! { "name": 1 })
+        .build();
+    legacy.create_index(plain).await.unwrap();
+    let branches = repository::<Branch>(&manager, Role::MAIN);
+    branches.create(branch("Lyon")).await.unwrap();
+    branches.create(branch("Turin")).await.unwrap();
+
+    if branches.index_status() == Some(IndexStatus::Ready) {
+        let indexes = all_indexes(legacy.list_indexes().await.unwrap()).await;
+        let unique = indexes.iter().any(|index| {
+            index.keys == doc! { "name": 1 }
+                && index.options.as_ref().and_then(|o| o.unique) == Some(true)
+        });
+        if !unique
+            && known_server_gap(
+                "a unique index over an existing plain one answers ok and enforces nothing",
+            )
+        {
+            return;
+        }
+        assert!(unique, "{indexes:?}");
+    } else {
+        assert!(matches!(
+            branches.index_status(),
+            Some(IndexStatus::Refused { .. })
+        ));
+    }
+    assert_eq!(
+        manager.commands_started(Role::MAIN, "createIndexes"),
+        Some(2)
+    );
 }

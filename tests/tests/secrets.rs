@@ -12,7 +12,7 @@ use std::time::Duration;
 use adapters_mongo::{MongoRepository, MongoSettings};
 use app::auth::CallerRole;
 use app::backend::Application;
-use app::config::{AppConfig, Cli};
+use app::config::{AppConfig, Cli, Command};
 use app::http::error::ApiError;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{Method, Request, StatusCode};
@@ -21,6 +21,7 @@ use domain::Branch;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
 use ports::{ConnectionMonitor, Repository, Role};
+use secrecy::SecretString;
 use serde_json::json;
 use tests::hostile::{answer, config};
 use tests::server::{free_port, test_server_uri, unique_database_name, uri_with_database};
@@ -326,7 +327,7 @@ fn passwords_and_the_jwt_secret_appear_in_no_log_body_or_debug_output() {
         let args = ["app", "--mongo-uri", uri.as_str(), "--jwt-secret", SECRET];
         let cli = Cli::try_parse_from(args).unwrap();
         shown.push(("Cli".into(), format!("{cli:?}")));
-        match cli.settings.app_config() {
+        match cli.settings.app_config(Command::Serve) {
             Ok(config) => shown.push(("AppConfig from flags".into(), format!("{config:?}"))),
             Err(error) => shown.push(("a flag error".into(), format!("{error:?} {error}"))),
         }
@@ -350,6 +351,18 @@ fn passwords_and_the_jwt_secret_appear_in_no_log_body_or_debug_output() {
     };
     let startup = runtime.block_on(Application::build(no_secret)).unwrap_err();
     shown.push(("a start-up error".into(), format!("{startup:?} {startup}")));
+    // The password is shorter than a JWT secret may be: refused, and not shown.
+    let weak_secret = AppConfig {
+        jwt_secret: Some(SecretString::from(PASSWORD)),
+        ..config(MongoSettings::new(format!("mongodb://127.0.0.1:{dead}/db")).unwrap())
+    };
+    let startup = runtime
+        .block_on(Application::build(weak_secret))
+        .unwrap_err();
+    shown.push((
+        "a weak-secret error".into(),
+        format!("{startup:?} {startup}"),
+    ));
 
     let logs = logs.text();
     for (what, text) in &shown {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use domain::{Admin, Branch, Id, MasterAdmin, Order};
+use domain::{Branch, Id, MasterAdmin, Order};
 use futures::future::join_all;
 use ports::{ConnectionState, Role};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,8 @@ use super::{AppState, Data};
 use crate::auth::Identity;
 use registry::ByNameError;
 
-/// The counts of `GET /dashboard`.
+/// The counts of `GET /dashboard`, as the Node.js handler answers them: `totalAdmins` is the
+/// number of master admins (the seed's `MasterAdmin.countDocuments({})`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Dashboard {
@@ -29,7 +30,7 @@ pub struct Dashboard {
 /// is a `503` naming the role: partial counts would be wrong counts.
 pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Data<Dashboard>>> {
     let registry = &state.registry;
-    let admins = registry.repository::<Admin>(Role::MASTERADMIN)?;
+    let admins = registry.repository::<MasterAdmin>(Role::MASTERADMIN)?;
     let branches = registry.repository::<Branch>(Role::MAIN)?;
     let orders = registry.repository::<Order>(Role::MAIN)?;
     let (total_admins, total_branches, total_orders) =

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use adapters_mongo::{MongoSettings, MONGO_ROLES};
+use app::auth::TokenPolicy;
 use app::backend::Application;
 use app::config::{AppConfig, BackendConfig};
 use secrecy::SecretString;
@@ -38,6 +39,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = AppConfig {
         backend,
         jwt_secret: env("AUTH_JWT_SECRET").map(SecretString::from),
+        // No issuer or audience checked, tokens of up to 24 hours.
+        token_policy: TokenPolicy::default(),
         bindings: String::new(),
         request_timeout: Duration::from_secs(30),
         ping_timeout: Duration::from_secs(2),

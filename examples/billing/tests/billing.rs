@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use adapters_memory::MemoryRepository;
 use adapters_mongo::{ConnectionManager, MongoRepository, MongoSettings};
-use app::auth::CallerRole;
+use app::auth::{CallerRole, TokenPolicy};
 use app::backend::Application;
 use app::config::{AppConfig, BackendConfig};
 use axum::body::Body;
@@ -117,7 +117,8 @@ async fn call(
 fn on_mongodb(settings: MongoSettings) -> AppConfig {
     AppConfig {
         backend: BackendConfig::Mongo(Box::new(settings)),
-        jwt_secret: Some(SecretString::from("billing-test-secret")),
+        jwt_secret: Some(SecretString::from("billing-test-secret-of-32-bytes!")),
+        token_policy: TokenPolicy::default(),
         bindings: String::new(),
         request_timeout: Duration::from_secs(10),
         ping_timeout: Duration::from_secs(2),

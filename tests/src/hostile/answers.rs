@@ -112,12 +112,23 @@ impl Answer {
             Ok(())
         } else if status.is_client_error() || status.is_server_error() {
             error_shape(&body).map_err(|why| format!("a {status} body {why}: {body}"))
-        } else if body.get("data").is_some() && body.as_object().is_some_and(|o| o.len() == 1) {
+        } else if success_shape(&body) {
             Ok(())
         } else {
             Err(format!("a {status} body is not {{\"data\": …}}: {body}"))
         }
     }
+}
+
+/// `{"data": …}`, with a `meta` object when a list has something to say about its page.
+fn success_shape(body: &Value) -> bool {
+    let Some(object) = body.as_object() else {
+        return false;
+    };
+    object.contains_key("data")
+        && object
+            .iter()
+            .all(|(key, value)| key == "data" || (key == "meta" && value.is_object()))
 }
 
 /// `{"error": {"code": "…", "message": "…"}}` and nothing else.

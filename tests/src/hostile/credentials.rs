@@ -54,10 +54,12 @@ impl Forged {
         master_id: &str,
     ) -> axum::http::request::Builder {
         let bearer = |token: String| format!("Bearer {token}");
-        // A master admin's claims, valid for an hour, under `header` and with no signature.
+        // A master admin's claims, issued now for an hour, under `header` and with no signature.
         let unsigned = |header: &[u8]| {
-            let exp = seconds_since_epoch() + 3600;
-            let claims = json!({ "sub": master_id, "role": "master_admin", "exp": exp });
+            let iat = seconds_since_epoch();
+            let exp = iat + 3600;
+            let claims =
+                json!({ "sub": master_id, "role": "master_admin", "iat": iat, "exp": exp });
             format!(
                 "{}.{}.",
                 base64url(header),

@@ -30,7 +30,7 @@ mod stored;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adapters_mongo::{ConnectionManager, MongoSettings};
-use app::auth::{CallerRole, JwtKeys};
+use app::auth::{CallerRole, JwtKeys, TokenPolicy};
 use app::backend::{Application, Backend};
 use app::config::{AppConfig, BackendConfig};
 use axum::body::Body;
@@ -98,6 +98,7 @@ impl TestService {
         AppConfig {
             backend,
             jwt_secret: Some(SecretString::from(SECRET)),
+            token_policy: TokenPolicy::default(),
             bindings: String::new(),
             request_timeout: REQUEST_TIMEOUT,
             ping_timeout: PING_TIMEOUT,
@@ -362,14 +363,15 @@ pub fn with_json_body(builder: request::Builder, body: Option<String>) -> Reques
     builder.body(body).expect("a valid request")
 }
 
-/// A master admin token for `subject`, signed with the service's [`SECRET`], that expired an
-/// hour ago.
+/// A master admin token for `subject`, signed with the service's [`SECRET`], issued two hours
+/// ago for one hour: it expired an hour ago, and is refused for that alone.
 pub fn expired_token(subject: &str) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &json!({
             "sub": subject,
             "role": "master_admin",
+            "iat": seconds_since_epoch() - 7200,
             "exp": seconds_since_epoch() - 3600,
         }),
         &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
@@ -379,7 +381,10 @@ pub fn expired_token(subject: &str) -> String {
 
 /// A token of `role` for `subject`, valid but signed with a secret that is not the service's.
 pub fn foreign_token(subject: &str, role: CallerRole) -> String {
-    JwtKeys::new(&SecretString::from("another-service-secret")).issue(subject, role, TOKEN_TTL)
+    let secret = SecretString::from("another-service-secret-of-32-byte");
+    JwtKeys::new(&secret, TokenPolicy::default())
+        .expect("a secret of the minimum length")
+        .issue(subject, role, TOKEN_TTL)
 }
 
 /// Now, in seconds since 1970, as a token's `exp` counts.

@@ -38,11 +38,34 @@ async fn list<R: Entity>(
     State(state): State<AppState>,
     role: Role,
     AppQuery(query): AppQuery<PageQuery>,
-) -> ApiResult<Json<Data<Vec<Record<R>>>>> {
+) -> ApiResult<Json<Listed<R>>> {
     let page = Page::new(query.limit, query.skip)?;
     let repository = state.registry.repository::<R>(role)?;
     let listing = repository.list(ListQuery::new(page)).await?;
-    Ok(Data::json(listing.records))
+    let meta = (listing.unreadable > 0).then_some(ListMeta {
+        unreadable: listing.unreadable,
+    });
+    Ok(Json(Listed {
+        data: listing.records,
+        meta,
+    }))
+}
+
+/// The body of a list: `{"data": [...]}`, and `meta` when something is worth saying about the
+/// page.
+#[derive(Serialize)]
+struct Listed<R: Entity> {
+    data: Vec<Record<R>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<ListMeta>,
+}
+
+/// What a client should know about a page.
+#[derive(Serialize)]
+struct ListMeta {
+    /// Stored records that could not be read at all (a field of another type) and were left
+    /// out; each is logged with its id.
+    unreadable: u64,
 }
 
 async fn create<R: Entity>(
