@@ -40,6 +40,11 @@ impl ConnectionMonitor for MemoryMonitor {
         }
     }
 
+    /// Each role is a store of its own.
+    fn client_of(&self, role: Role) -> Option<usize> {
+        self.roles.iter().position(|known| *known == role)
+    }
+
     async fn ping(&self, role: Role) -> Result<Duration, RepositoryError> {
         if self.roles.contains(&role) {
             Ok(Duration::ZERO)

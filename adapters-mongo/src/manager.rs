@@ -306,6 +306,11 @@ impl ConnectionMonitor for ConnectionManager {
             .map_or(ConnectionState::Disconnected, |slot| slot.state.get())
     }
 
+    fn client_of(&self, role: Role) -> Option<usize> {
+        let index = self.inner.binding_index(role).ok()?;
+        Some(self.inner.bindings[index].slot)
+    }
+
     async fn ping(&self, role: Role) -> Result<Duration, RepositoryError> {
         let connection = self
             .role(role)
@@ -464,7 +469,13 @@ mod tests {
             [Role::MAIN, Role::MASTERADMIN, billing, analytics]
         );
         assert_eq!(manager.database_name(billing), Some("billing"));
-        let unknown = manager.role(Role::new("archive").unwrap()).unwrap_err();
+        let client = |role| manager.client_of(role).unwrap();
+        assert_eq!(client(Role::MAIN), client(billing));
+        assert_eq!(client(Role::MASTERADMIN), client(billing));
+        assert_ne!(client(Role::MAIN), client(analytics));
+        let archive = Role::new("archive").unwrap();
+        assert_eq!(manager.client_of(archive), None);
+        let unknown = manager.role(archive).unwrap_err();
         assert!(
             unknown
                 .to_string()

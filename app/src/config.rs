@@ -8,6 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
 use crate::auth::{TokenPolicy, DEFAULT_MAX_TOKEN_TTL};
+use crate::http::serve::{
+    ServeLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_SHUTDOWN_GRACE,
+};
 use crate::telemetry::LogFormat;
 
 /// The back-office service.
@@ -31,6 +35,13 @@ pub enum Command {
     Lambda,
     /// Connect every role, print its state and ping latency, fail if any is down.
     Health,
+    /// Read every document of every bound collection (MongoDB only) and report those that
+    /// cannot be read and those today's rules would refuse; fail if any cannot be read.
+    Check {
+        /// Only the collections bound on this role.
+        #[arg(long, value_parser = ports::Role::new)]
+        role: Option<ports::Role>,
+    },
 }
 
 /// Settings shared by every command.
@@ -105,6 +116,56 @@ pub struct Settings {
     /// Milliseconds a health check waits for each database's ping.
     #[arg(long, env = "PING_TIMEOUT_MS", default_value_t = 2_000, global = true)]
     pub ping_timeout_ms: u64,
+
+    /// Milliseconds a client of `app serve` has to send a request's headers, counted from the
+    /// connection's start or the end of the previous answer: a slow or idle client does not
+    /// hold a socket longer.
+    #[arg(
+        long,
+        env = "HEADER_READ_TIMEOUT_MS",
+        default_value_t = millis(DEFAULT_HEADER_READ_TIMEOUT),
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub header_read_timeout_ms: u64,
+
+    /// Milliseconds a read or a write on a connection of `app serve` may wait before the
+    /// connection is closed (a body that stops arriving, a client that stops reading). Keep it
+    /// above `REQUEST_TIMEOUT_MS`.
+    #[arg(
+        long,
+        env = "IDLE_TIMEOUT_MS",
+        default_value_t = millis(DEFAULT_IDLE_TIMEOUT),
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub idle_timeout_ms: u64,
+
+    /// Connections `app serve` serves at once; a further one is closed on accept, so that no
+    /// number of clients can exhaust the process.
+    #[arg(
+        long,
+        env = "MAX_CONNECTIONS",
+        default_value_t = DEFAULT_MAX_CONNECTIONS as u32,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+        global = true
+    )]
+    pub max_connections: u32,
+
+    /// Milliseconds `app serve` lets requests in flight finish after SIGTERM or Ctrl-C before
+    /// closing their connections.
+    #[arg(
+        long,
+        env = "SHUTDOWN_GRACE_MS",
+        default_value_t = millis(DEFAULT_SHUTDOWN_GRACE),
+        global = true
+    )]
+    pub shutdown_grace_ms: u64,
+}
+
+/// A default duration as the whole milliseconds its setting is given in.
+const fn millis(duration: Duration) -> u64 {
+    duration.as_secs() * 1000 + duration.subsec_millis() as u64
 }
 
 /// The storage asked for with `--backend` / `APP_BACKEND`.
@@ -195,6 +256,16 @@ impl Settings {
         })
     }
 
+    /// The limits `app serve` holds its clients to.
+    pub fn serve_limits(&self) -> ServeLimits {
+        ServeLimits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            max_connections: self.max_connections as usize,
+            shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+        }
+    }
+
     /// The storage `command` runs on: the explicit choice if any, checked against `MONGO_URI`;
     /// otherwise MongoDB when `MONGO_URI` is set, memory when it is not, except for `lambda`,
     /// which is never in memory by default.
@@ -279,6 +350,38 @@ mod tests {
             SettingsError::MemoryWithMongoUri,
         ] {
             assert!(error.to_string().contains("MONGO_URI"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_serve_limits_default_to_the_documented_values_and_come_from_the_flags() {
+        assert_eq!(settings(None, None).serve_limits(), ServeLimits::default());
+        let flags = [
+            "app",
+            "--header-read-timeout-ms",
+            "1500",
+            "--idle-timeout-ms",
+            "9000",
+            "--max-connections",
+            "7",
+            "--shutdown-grace-ms",
+            "0",
+        ];
+        let limits = Cli::try_parse_from(flags).unwrap().settings.serve_limits();
+        assert_eq!(
+            limits,
+            ServeLimits {
+                header_read_timeout: Duration::from_millis(1500),
+                idle_timeout: Duration::from_secs(9),
+                max_connections: 7,
+                shutdown_grace: Duration::ZERO,
+            }
+        );
+        for refused in [
+            ["app", "--max-connections", "0"],
+            ["app", "--header-read-timeout-ms", "0"],
+        ] {
+            assert!(Cli::try_parse_from(refused).is_err(), "{refused:?}");
         }
     }
 

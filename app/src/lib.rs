@@ -8,6 +8,7 @@ Module map:
 - [`auth`]: verified caller identity (JWT, or the Lambda authorizer) and what it may reach;
 - [`http`]: the one [`axum::Router`] both front doors serve;
 - [`lambda`]: the AWS Lambda front door;
+- [`check`]: `app check`, every stored document read before a handler moves;
 - [`demo`]: the records and token of the zero-configuration demo;
 - [`config`] and [`telemetry`]: start-up settings and logs.
 */
@@ -15,6 +16,7 @@ Module map:
 
 pub mod auth;
 pub mod backend;
+pub mod check;
 pub mod config;
 pub mod demo;
 pub mod http;

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use app::backend::Application;
-use app::config::{Cli, Command};
+use app::config::{Cli, Command, Settings};
 use app::{http, lambda, telemetry};
 use clap::Parser;
 use ports::ConnectionState;
@@ -19,8 +19,8 @@ async fn main() -> ExitCode {
     telemetry::init(cli.settings.log_format);
     match run(cli).await {
         Ok(code) => code,
+        // Printed once, as a plain line: it is what a person starting the service reads.
         Err(error) => {
-            tracing::error!(%error, "app stopped");
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
@@ -40,7 +40,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         tracing::warn!("NO DATABASE CONFIGURED: running on the in-memory backend (set MONGO_URI to use MongoDB)");
     }
     let code: Result<ExitCode, Box<dyn std::error::Error>> = match command {
-        Command::Serve => serve(&application, cli.settings.port)
+        Command::Serve => serve(&application, &cli.settings)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Lambda => match lambda::run(&application).await {
@@ -48,20 +48,33 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Err(error) => Err(error),
         },
         Command::Health => Ok(health(&application).await),
+        Command::Check { role } => app::check::run(&application.state.registry, role)
+            .await
+            .map_err(Into::into),
     };
     application.backend.shutdown().await;
     code
 }
 
-async fn serve(application: &Application, port: u16) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = TcpListener::bind(("0.0.0.0", port)).await?;
+async fn serve(
+    application: &Application,
+    settings: &Settings,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let limits = settings.serve_limits();
+    if settings.idle_timeout_ms <= settings.request_timeout_ms {
+        tracing::warn!(
+            idle_timeout_ms = settings.idle_timeout_ms,
+            request_timeout_ms = settings.request_timeout_ms,
+            "IDLE_TIMEOUT_MS is not above REQUEST_TIMEOUT_MS: a slow request may lose its connection before its answer"
+        );
+    }
+    let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
     let address = listener.local_addr()?;
     announce_demo(application, address.port());
-    tracing::info!(%address, "serving HTTP");
-    axum::serve(listener, http::router(application.state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    tracing::info!("stopped accepting requests; closing database clients");
+    tracing::info!(%address, ?limits, "serving HTTP");
+    let router = http::router(application.state.clone());
+    http::serve(listener, router, limits, shutdown_signal()).await;
+    tracing::info!("stopped serving; closing database clients");
     Ok(())
 }
 
@@ -73,7 +86,7 @@ fn announce_demo(application: &Application, port: u16) {
 }
 
 /// Ctrl-C or SIGTERM (what Lambda, ECS and Kubernetes send): stop accepting, finish what is
-/// in flight.
+/// in flight within `SHUTDOWN_GRACE_MS`.
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -1,6 +1,8 @@
 //! Log set-up: human-readable lines by default, one JSON object per line with
 //! `LOG_FORMAT=json` (CloudWatch), filtered by `RUST_LOG`.
 
+use std::io::IsTerminal;
+
 use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
 
@@ -14,11 +16,13 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber, writing to standard error. A second call does nothing.
+/// Installs the global subscriber, writing to standard error, with colours only when standard
+/// error is a terminal: a file or a log collector gets plain text. A second call does nothing.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _already_installed = match format {
         LogFormat::Text => builder.try_init(),

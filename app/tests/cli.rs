@@ -217,6 +217,12 @@ fn a_jwt_secret_shorter_than_32_bytes_stops_start_up_saying_how_to_generate_one(
         error.contains("AUTH_JWT_SECRET") && error.contains("openssl rand -base64 48"),
         "{error}"
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("openssl rand -base64 48").count(),
+        1,
+        "a start-up failure is printed once: {stderr}"
+    );
 }
 
 #[test]

@@ -5,7 +5,9 @@ use crate::id::Id;
 use crate::model::Model;
 use crate::text::{Email, FullName, Username};
 
-/// An administrator, optionally limited to one branch. Kept in the `masteradmin` database.
+/// An administrator account, kept in the `masteradmin` database. `branch_id` records the
+/// branch the account belongs to, as the Node.js services store it; this service does not
+/// restrict what an admin token may do by branch (see the README's roles).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]
 #[serde(rename_all = "camelCase")]
 pub struct Admin {
@@ -18,7 +20,7 @@ pub struct Admin {
 }
 
 impl Admin {
-    /// An admin, limited to `branch_id` when one is given.
+    /// An admin, of `branch_id` when one is given.
     pub fn new(
         username: Username,
         full_name: FullName,
@@ -48,7 +50,7 @@ impl Admin {
         &self.email
     }
 
-    /// The branch the admin is limited to, if any.
+    /// The branch the account belongs to, if any: recorded, not enforced.
     pub fn branch_id(&self) -> Option<Id<Branch>> {
         self.branch_id
     }

@@ -7,6 +7,11 @@ use adapters_mongo::{ConnectionManager, MongoRepository};
 use domain::Entity;
 use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
 
+use crate::handle::{MongoScan, Scan};
+
+/// A binding's repository, and on MongoDB its collection to be scanned as stored.
+pub(crate) type Bound<T> = (Arc<dyn Repository<T>>, Option<Arc<dyn Scan>>);
+
 /// Where the repositories the registry creates keep their data.
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -40,20 +45,33 @@ impl Backend {
         role: Role,
         collection: Option<&str>,
     ) -> Result<Arc<dyn Repository<T>>, UnknownRole> {
+        self.bound::<T>(role, collection)
+            .map(|(repository, _)| repository)
+    }
+
+    /// A new repository of `T` on `role`, as [`Self::repository_in`], and on MongoDB the same
+    /// collection to be scanned as stored (`app check`). Does no I/O.
+    pub(crate) fn bound<T: Entity>(
+        &self,
+        role: Role,
+        collection: Option<&str>,
+    ) -> Result<Bound<T>, UnknownRole> {
         match self {
             Backend::Memory(monitor) => {
                 let roles = monitor.roles();
                 if !roles.contains(&role) {
                     return Err(UnknownRole::new(role, roles));
                 }
-                Ok(Arc::new(MemoryRepository::<T>::new()))
+                Ok((Arc::new(MemoryRepository::<T>::new()), None))
             }
             Backend::Mongo(manager) => {
                 let connection = manager.role(role)?;
-                Ok(Arc::new(match collection {
+                let repository = match collection {
                     Some(collection) => MongoRepository::<T>::in_collection(connection, collection),
                     None => MongoRepository::<T>::new(connection),
-                }))
+                };
+                let scan: Arc<dyn Scan> = Arc::new(MongoScan(repository.clone()));
+                Ok((Arc::new(repository), Some(scan)))
             }
         }
     }

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use adapters_mongo::{IndexStatus, MongoRepository, Refusal, ScanReport};
 use async_trait::async_trait;
-use domain::{Entity, Id};
-use ports::{ListQuery, Page, Repository};
+use domain::{Edit, Entity, Field, Id, Kind};
+use ports::{ListQuery, Page, Repository, RepositoryError, Role};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -48,6 +49,7 @@ fn json(record: &impl Serialize) -> Value {
 pub struct ModelHandle {
     pub(crate) plural: String,
     pub(crate) repository: Arc<dyn Untyped>,
+    pub(crate) stored: Option<Arc<dyn Scan>>,
 }
 
 impl ModelHandle {
@@ -78,5 +80,257 @@ impl ModelHandle {
     /// The repository's error.
     pub async fn list(&self, page: Page) -> Result<Vec<Value>, ByNameError> {
         self.repository.list(page).await
+    }
+
+    /// The MongoDB collection the model is bound to, to be read document by document as it is
+    /// stored; `None` when the binding was created on the in-memory backend, or bound to a
+    /// repository built by hand ([`Registry::bind_repository`](crate::Registry::bind_repository)).
+    pub fn stored(&self) -> Option<StoredCollection> {
+        self.stored.as_ref().map(|scan| StoredCollection {
+            plural: self.plural.clone(),
+            scan: Arc::clone(scan),
+        })
+    }
+}
+
+/// What the registry can do with the MongoDB collection of a binding whose type only the
+/// binding knew.
+#[async_trait]
+pub(crate) trait Scan: Send + Sync {
+    fn role(&self) -> Role;
+    fn database(&self) -> &str;
+    fn collection(&self) -> &str;
+    async fn scan(
+        &self,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<ScanReport, RepositoryError>;
+    async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError>;
+    fn index_status(&self) -> Option<IndexStatus>;
+}
+
+pub(crate) struct MongoScan<T: Entity>(pub(crate) MongoRepository<T>);
+
+#[async_trait]
+impl<T: Entity> Scan for MongoScan<T> {
+    fn role(&self) -> Role {
+        self.0.connection().role()
+    }
+
+    fn database(&self) -> &str {
+        self.0.connection().database_name()
+    }
+
+    fn collection(&self) -> &str {
+        self.0.collection_name()
+    }
+
+    async fn scan(
+        &self,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<ScanReport, RepositoryError> {
+        self.0.scan(accepted_as_a_request::<T>, progress).await
+    }
+
+    async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError> {
+        self.0.ensure_indexes().await
+    }
+
+    fn index_status(&self) -> Option<IndexStatus> {
+        self.0.index_status()
+    }
+}
+
+/// The MongoDB collection of one binding, addressed without its model's type: what a tool
+/// that checks stored data before a migration (`app check`) reads. Records read through the
+/// repository hide what does not read; a scan reports it.
+#[derive(Clone)]
+pub struct StoredCollection {
+    plural: String,
+    scan: Arc<dyn Scan>,
+}
+
+impl StoredCollection {
+    /// The model's plural name (`machines`).
+    pub fn model(&self) -> &str {
+        &self.plural
+    }
+
+    /// The role the binding is on.
+    pub fn role(&self) -> Role {
+        self.scan.role()
+    }
+
+    /// The name of the role's database.
+    pub fn database(&self) -> &str {
+        self.scan.database()
+    }
+
+    /// The collection's name.
+    pub fn collection(&self) -> &str {
+        self.scan.collection()
+    }
+
+    /// Reads every document of the collection, in `_id` order through a cursor, as the
+    /// repository reads it; each readable record is also checked against today's request
+    /// rules: its values, sent as a create request, would they be accepted? (A value an older
+    /// Node.js handler accepted reads fine, and is counted as refused.) `progress` is called
+    /// after each document with how many were read so far.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached or stops
+    /// answering; [`RepositoryError::Internal`] when the server refuses the query. Documents
+    /// that do not read or would be refused are in the report, not errors.
+    pub async fn scan(
+        &self,
+        mut progress: impl FnMut(u64) + Send,
+    ) -> Result<ScanReport, RepositoryError> {
+        self.scan.scan(&mut progress).await
+    }
+}
+
+impl StoredCollection {
+    /// Creates the model's declared indexes if that was not tried yet, and says what became
+    /// of them: a refusal (legacy duplicates, a Mongoose index with other options) is what an
+    /// operator must resolve for the database to enforce unique fields again.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    pub async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError> {
+        self.scan.ensure_indexes().await
+    }
+
+    /// What became of the declared indexes, if a write or [`Self::ensure_indexes`] has tried;
+    /// no I/O.
+    pub fn index_status(&self) -> Option<IndexStatus> {
+        self.scan.index_status()
+    }
+}
+
+impl std::fmt::Debug for StoredCollection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCollection")
+            .field("model", &self.plural)
+            .field("role", &self.role())
+            .field("database", &self.database())
+            .field("collection", &self.collection())
+            .finish()
+    }
+}
+
+/// Whether a create request carrying the values of `entity` would be accepted today: the
+/// entity's JSON form without its derived fields (which no request carries), read through the
+/// model's strict request form, then its values and rules. Stored data is read without
+/// validation, so this is the one place where it meets today's rules.
+fn accepted_as_a_request<T: Entity>(entity: &T) -> Result<(), Refusal> {
+    let refusal = |field: String, reason: String| Refusal { field, reason };
+    let mut json =
+        serde_json::to_value(entity).map_err(|err| refusal(String::new(), err.to_string()))?;
+    without_derived(T::FIELDS, &mut json);
+    // serde's message names the field when one is missing or unknown; a value of another type
+    // (a stored NaN, which JSON writes as null) is reported without it.
+    let request: T::New = serde_json::from_value(json).map_err(|err| {
+        let reason = err.to_string();
+        let field = T::FIELDS
+            .iter()
+            .find(|f| reason.contains(&format!("`{}`", f.name)))
+            .map_or_else(String::new, |f| f.name.to_owned());
+        refusal(field, reason)
+    })?;
+    T::from_new(request)
+        .and_then(Entity::admit)
+        .map(|_| ())
+        .map_err(|err| refusal(err.field().to_owned(), err.problem().to_string()))
+}
+
+/// `json` (an entity's form) without the fields `fields` declares derived, in nested records
+/// too.
+fn without_derived(fields: &[Field], json: &mut Value) {
+    let Value::Object(object) = json else {
+        return;
+    };
+    for field in fields {
+        if field.edit == Edit::Derived {
+            object.remove(field.name);
+        } else if let (Kind::Records(nested), Some(Value::Array(items))) =
+            (field.kind, object.get_mut(field.name))
+        {
+            for item in items {
+                without_derived(nested, item);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use adapters_mongo::{ConnectionManager, MongoSettings};
+    use domain::{Branch, Customer, Order};
+    use serde_json::json;
+
+    use super::*;
+    use crate::{Backend, Registry};
+
+    #[test]
+    fn a_stored_value_todays_rules_refuse_is_refused_naming_its_field() {
+        let stored = json!({
+            "branchId": "65f0a1b2c3d4e5f6a7b8c9d0", "name": "Forge & Co",
+            "email": "ops@localhost", "phone": "+33 4 72 00 00 00",
+        });
+        let legacy: Customer = serde_json::from_value(stored.clone()).unwrap();
+        let refusal = accepted_as_a_request(&legacy).unwrap_err();
+        assert_eq!(refusal.field, "email", "{refusal:?}");
+
+        let mut valid = stored;
+        valid["email"] = json!("ops@example.com");
+        let customer: Customer = serde_json::from_value(valid).unwrap();
+        assert_eq!(accepted_as_a_request(&customer), Ok(()));
+    }
+
+    #[test]
+    fn derived_fields_are_left_out_and_nested_records_checked_with_their_rules() {
+        let order = |quantity: i64| {
+            let stored = json!({
+                "branchId": "65f0a1b2c3d4e5f6a7b8c9d0", "customerId": "65f0a1b2c3d4e5f6a7b8c9d1",
+                "items": [{ "sku": "BOLT-M8", "quantity": quantity, "unitPrice": 0.1 }],
+                "status": "completed", "total": 12.5,
+            });
+            serde_json::from_value::<Order>(stored).unwrap()
+        };
+        assert_eq!(accepted_as_a_request(&order(3)), Ok(()));
+        let refusal = accepted_as_a_request(&order(0)).unwrap_err();
+        assert_eq!(refusal.field, "quantity", "{refusal:?}");
+    }
+
+    #[test]
+    fn only_bindings_created_on_mongodb_have_a_stored_collection() {
+        let memory = Registry::new(Backend::memory(Role::DEFAULTS))
+            .bind::<Branch>(Role::MAIN)
+            .unwrap();
+        assert!(memory
+            .model("branches", Role::MAIN)
+            .unwrap()
+            .stored()
+            .is_none());
+
+        let settings = MongoSettings::new("mongodb://127.0.0.1:1/backoffice").unwrap();
+        let mongo = Registry::new(Backend::Mongo(ConnectionManager::new(settings)))
+            .bind::<Branch>(Role::MAIN)
+            .unwrap()
+            .bind_in_collection::<Customer>(Role::MAIN, "clients")
+            .unwrap()
+            .bind_listed("branches@masteradmin")
+            .unwrap();
+        let stored = |name: &str, role: Role| mongo.model(name, role).unwrap().stored().unwrap();
+        let branches = stored("branches", Role::MASTERADMIN);
+        assert_eq!(
+            (
+                branches.model(),
+                branches.role(),
+                branches.database(),
+                branches.collection()
+            ),
+            ("branches", Role::MASTERADMIN, "backoffice", "branches")
+        );
+        assert_eq!(stored("customers", Role::MAIN).collection(), "clients");
     }
 }

@@ -9,7 +9,8 @@ It is what the Node.js system calls `getModel('Branch', 'main')`, made typed and
   alike.
 - [`Registry::repository`] and [`Registry::repositories`] give typed repositories;
   [`Registry::model`] gives a by-name [`ModelHandle`] (count, get, list as JSON) for generic
-  tools.
+  tools, and on MongoDB its [`StoredCollection`], read document by document as stored (what
+  `app check` reports before a migration).
 - A lookup of a model that is not bound is a [`RegistryError`] listing what is registered,
   never a panic; binding to a role that is not configured fails at start-up.
 
@@ -26,5 +27,5 @@ mod registry;
 
 pub use backend::Backend;
 pub use error::{ByNameError, RegistryError};
-pub use handle::ModelHandle;
-pub use registry::{Models, Registry};
+pub use handle::{ModelHandle, StoredCollection};
+pub use registry::{Models, RefusedIndexes, Registry};

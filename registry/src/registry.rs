@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use adapters_mongo::IndexStatus;
 use domain::{plural_name, Entity};
 use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
 
 use crate::backend::Backend;
 use crate::error::{ByNameError, RegistryError};
-use crate::handle::{ModelHandle, Typed, Untyped};
+use crate::handle::{ModelHandle, Scan, Typed, Untyped};
 
 /// Which repository serves each model on each role, and the health of each role. Built once at
 /// start-up with one [`Registry::bind`] line per (model, role); read-only afterwards and cheap
@@ -46,19 +47,38 @@ struct Binding {
     /// An `Arc<dyn Repository<T>>` for the model's `T`.
     typed: Arc<dyn Any + Send + Sync>,
     untyped: Arc<dyn Untyped>,
+    /// The MongoDB collection, to be scanned as stored; `None` in memory or for a repository
+    /// bound by hand.
+    stored: Option<Arc<dyn Scan>>,
 }
 
 type Binder = fn(&Backend, Role) -> Result<Binding, UnknownRole>;
 
-fn binder<T: Entity>(backend: &Backend, role: Role) -> Result<Binding, UnknownRole> {
-    Ok(binding(backend.repository::<T>(role)?))
+/// A binding whose declared indexes the server refused; see [`Registry::refused_indexes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedIndexes {
+    /// The model's plural name (`branches`).
+    pub model: String,
+    /// The role it is bound on.
+    pub role: Role,
+    /// The server's answer.
+    pub reason: String,
 }
 
-fn binding<T: Entity>(repository: Arc<dyn Repository<T>>) -> Binding {
+fn binder<T: Entity>(backend: &Backend, role: Role) -> Result<Binding, UnknownRole> {
+    let (repository, stored) = backend.bound::<T>(role, None)?;
+    Ok(binding(repository, stored))
+}
+
+fn binding<T: Entity>(
+    repository: Arc<dyn Repository<T>>,
+    stored: Option<Arc<dyn Scan>>,
+) -> Binding {
     Binding {
         plural: plural_name(T::NAME),
         typed: Arc::new(Arc::clone(&repository)),
         untyped: Arc::new(Typed(repository)),
+        stored,
     }
 }
 
@@ -93,8 +113,8 @@ impl Registry {
         role: Role,
         collection: &str,
     ) -> Result<Self, RegistryError> {
-        let repository = self.backend.repository_in::<T>(role, Some(collection))?;
-        self.insert::<T>(role, binding(repository));
+        let (repository, stored) = self.backend.bound::<T>(role, Some(collection))?;
+        self.insert::<T>(role, binding(repository, stored));
         Ok(self)
     }
 
@@ -104,7 +124,7 @@ impl Registry {
         role: Role,
         repository: Arc<dyn Repository<T>>,
     ) -> Self {
-        self.insert::<T>(role, binding(repository));
+        self.insert::<T>(role, binding(repository, None));
         self
     }
 
@@ -189,6 +209,7 @@ impl Registry {
         Ok(ModelHandle {
             plural: binding.plural.clone(),
             repository: Arc::clone(&binding.untyped),
+            stored: binding.stored.clone(),
         })
     }
 
@@ -237,6 +258,26 @@ impl Registry {
         self.bindings
             .iter()
             .map(|((role, _), b)| (b.plural.clone(), *role))
+            .collect()
+    }
+
+    /// The bindings whose declared indexes the server refused (legacy duplicates, an index of
+    /// the same keys with other options), as far as a write or a check has tried: what an
+    /// operator must resolve for the database to enforce unique fields again. No I/O.
+    pub fn refused_indexes(&self) -> Vec<RefusedIndexes> {
+        self.bindings
+            .iter()
+            .filter_map(|((role, _), binding)| {
+                let status = binding.stored.as_ref()?.index_status()?;
+                let IndexStatus::Refused { reason } = status else {
+                    return None;
+                };
+                Some(RefusedIndexes {
+                    model: binding.plural.clone(),
+                    role: *role,
+                    reason,
+                })
+            })
             .collect()
     }
 

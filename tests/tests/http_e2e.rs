@@ -713,11 +713,19 @@ async fn health_is_200_with_both_roles_connected_when_the_server_is_up() {
         .send(Method::GET, "/health", None, None)
         .await
         .data(StatusCode::OK);
+    // Latencies are for master admins; anyone sees up or down.
+    let master = app.token(CallerRole::MasterAdmin);
+    let detailed = app
+        .send(Method::GET, "/health", Some(&master), None)
+        .await
+        .data(StatusCode::OK);
 
     assert_eq!(health["status"], "ok", "{health}");
     for role in ["main", "masteradmin"] {
         assert_eq!(health["roles"][role]["state"], "connected", "{health}");
-        assert!(health["roles"][role]["pingMs"].is_number(), "{health}");
+        assert_eq!(health["roles"][role]["up"], true, "{health}");
+        assert!(health["roles"][role].get("pingMs").is_none(), "{health}");
+        assert!(detailed["roles"][role]["pingMs"].is_number(), "{detailed}");
     }
     app.finish().await;
 }

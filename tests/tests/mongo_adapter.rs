@@ -1285,3 +1285,59 @@ async fn a_mongoose_plain_index_on_a_unique_field_is_a_refusal_reported_once() {
         Some(2)
     );
 }
+
+#[tokio::test]
+async fn a_change_writes_back_the_stored_values_it_did_not_touch_byte_for_byte() {
+    let manager = two_database_manager("byte_for_byte");
+    let (customer_id, order_id) = (ObjectId::new(), ObjectId::new());
+    let customer = doc! {
+        "_id": customer_id, "branchId": ObjectId::new(), "name": " Acme ",
+        "email": "Ops@X.com", "phone": "+33 4 72 00 00 00", "__v": 0,
+    };
+    raw(&manager, Role::MAIN, "customers")
+        .await
+        .insert_one(customer.clone())
+        .await
+        .unwrap();
+    let order = doc! {
+        "_id": order_id, "branchId": ObjectId::new(), "customerId": customer_id,
+        "items": [], "status": "pending", "total": 12.5, "__v": 0,
+    };
+    raw(&manager, Role::MAIN, "orders")
+        .await
+        .insert_one(order.clone())
+        .await
+        .unwrap();
+
+    let customers = repository::<Customer>(&manager, Role::MAIN);
+    let read = customers
+        .get(Id::from_bytes(customer_id.bytes()))
+        .await
+        .unwrap();
+    let phone = domain::CustomerPatch {
+        phone: Some(domain::Phone::parse("+33 4 72 11 11 11").unwrap()),
+        ..Default::default()
+    };
+    customers.update(read.apply(phone).unwrap()).await.unwrap();
+    let stored = raw_by_id(&manager, Role::MAIN, "customers", customer_id).await;
+    for field in ["name", "email", "branchId"] {
+        assert_eq!(stored.get(field), customer.get(field), "{field}");
+    }
+    assert_eq!(stored.get_str("phone").unwrap(), "+33 4 72 11 11 11");
+
+    let orders = repository::<Order>(&manager, Role::MAIN);
+    let read = orders.get(Id::from_bytes(order_id.bytes())).await.unwrap();
+    let started = OrderPatch {
+        status: Some(OrderStatus::InProduction),
+        ..Default::default()
+    };
+    orders.update(read.apply(started).unwrap()).await.unwrap();
+    let stored = raw_by_id(&manager, Role::MAIN, "orders", order_id).await;
+    assert_eq!(stored.get("items"), order.get("items"));
+    assert_eq!(
+        stored.get("total"),
+        order.get("total"),
+        "a total computed elsewhere stays"
+    );
+    assert_eq!(stored.get_str("status").unwrap(), "in_production");
+}

@@ -103,6 +103,20 @@ pub(crate) fn from_document<T: Entity>(
     })
 }
 
+/// The record stored in `document`, read exactly as [`from_document`] reads it, with the
+/// reason it does not read kept structured, and the document's id as messages show it: what a
+/// scan of a whole collection reports per document.
+pub(crate) fn read_stored<T: Entity>(
+    document: &Document,
+) -> Result<Record<T>, (String, DocumentError)> {
+    read_record(document).map_err(|err| {
+        let id = document
+            .get("_id")
+            .map_or_else(|| "without _id".to_owned(), shown_id);
+        (id, err)
+    })
+}
+
 fn read_record<T: Entity>(document: &Document) -> Result<Record<T>, DocumentError> {
     let id: Id<T> = fields::id(document, "_id")?;
     let entity = shape::read(document)?;

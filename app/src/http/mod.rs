@@ -7,10 +7,12 @@
 pub mod error;
 pub mod extract;
 mod guard;
+mod health;
 mod mount;
 mod overview;
 mod request_log;
 mod resources;
+pub mod serve;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +20,6 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
 use ports::Role;
@@ -27,7 +28,9 @@ use serde::Serialize;
 
 use crate::auth::JwtKeys;
 use error::ApiError;
+pub use health::HEALTH_INTERVAL;
 pub use mount::{crud, reports, Access, Mount, MountError};
+pub use serve::{serve, ServeLimits};
 
 /// The largest accepted request body: 1 MiB.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
@@ -75,13 +78,13 @@ pub fn back_office_routes() -> Vec<Mount> {
     ]
 }
 
-/// The whole API: `/health`, then every mount of `state`.
+/// The whole API: `/health`, `/health/live` and `/health/ready` (sharing one cache of the
+/// databases' health, made here), then every mount of `state`.
 pub fn router(state: AppState) -> Router {
     let routes = state.mounts.iter().fold(Router::new(), |routes, mount| {
         routes.merge(mount.router(&state))
     });
-    Router::new()
-        .route("/health", get(overview::health))
+    health::routes(&state)
         .merge(routes)
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method)

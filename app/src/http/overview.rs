@@ -1,13 +1,11 @@
-//! Routes that read across databases or report on them: `/dashboard`, `/me`, `/health`.
+//! Routes that read across databases: `/dashboard`, `/me`. (`/health` is in `health.rs`.)
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use domain::{Branch, Id, MasterAdmin, Order};
-use futures::future::join_all;
-use ports::{ConnectionState, Role};
+use ports::Role;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ApiResult};
@@ -101,73 +99,4 @@ pub async fn counts(
             ByNameError::Repository(failure) => failure.into(),
         })?;
     Ok(Data::json(counts.into_iter().collect()))
-}
-
-/// The health of one role's database.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoleHealth {
-    state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ping_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-/// The body of `GET /health`.
-#[derive(Debug, Serialize)]
-pub struct Health {
-    status: &'static str,
-    roles: BTreeMap<&'static str, RoleHealth>,
-}
-
-/// Pings every role concurrently: `200` when all are connected, `503` otherwise, with the
-/// same body. Needs no credentials, so load balancers can call it.
-pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Data<Health>>) {
-    let monitor = state.registry.monitor();
-    let pings = monitor.roles().into_iter().map(|role| async move {
-        let ping = tokio::time::timeout(state.ping_timeout, monitor.ping(role)).await;
-        let (ping_ms, error) = match ping {
-            Ok(Ok(latency)) => (Some(latency.as_secs_f64() * 1000.0), None),
-            Ok(Err(failure)) => {
-                // Unauthenticated route: the cause (hosts, topology) goes to the log only.
-                tracing::warn!(%role, error = %failure, "health ping failed");
-                (
-                    None,
-                    Some(format!("the {role} database did not answer the ping")),
-                )
-            }
-            Err(_) => (
-                None,
-                Some(format!("no answer from the {role} database in time")),
-            ),
-        };
-        let role_state = monitor.state(role);
-        let health = RoleHealth {
-            state: role_state.as_str(),
-            ping_ms,
-            error,
-        };
-        (
-            role,
-            role_state == ConnectionState::Connected && ping_ms.is_some(),
-            health,
-        )
-    });
-    let results = join_all(pings).await;
-    let healthy = results.iter().all(|(_, up, _)| *up);
-    let roles = results
-        .into_iter()
-        .map(|(role, _, health)| (role.as_str(), health))
-        .collect();
-    let status = if healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = Health {
-        status: if healthy { "ok" } else { "degraded" },
-        roles,
-    };
-    (status, Data::json(body))
 }

@@ -1,0 +1,323 @@
+//! `app check [--role R]`: every document of every bound collection read as this service reads
+//! it, before a team moves a handler from the Node.js services.
+//!
+//! The service reads stored data leniently: a value today's rules refuse (`ops@localhost`)
+//! reads fine, and only a declared field of another BSON type makes a document unreadable,
+//! which a list then leaves out and a read by id answers with a 500. Moving a handler onto
+//! data like that would hide records from callers, so `check` lists, per collection (each
+//! binding of the registry `serve` builds, `EXTRA_BINDINGS` included):
+//!
+//! - how many documents were read;
+//! - how many cannot be read, with the first few ids, fields and reasons;
+//! - how many read but would fail today's validation: sent back as a create request, their
+//!   values would be refused (these still work; they are reported so that nobody is surprised
+//!   when an unrelated change of such a record is refused).
+//!
+//! It fails (exit status 1) when any document cannot be read, and shows progress on stderr
+//! every [`PROGRESS_EVERY`] documents. It needs MongoDB: on the in-memory backend there is
+//! nothing stored to check, and it refuses rather than pass, since a check that passes
+//! because `MONGO_URI` was forgotten would be worse than none.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use adapters_mongo::{Finding, IndexStatus, ScanReport};
+use ports::{RepositoryError, Role, UnknownRole};
+use registry::{Backend, Registry, RegistryError};
+
+/// How often a scan reports progress on stderr, in documents.
+pub const PROGRESS_EVERY: u64 = 10_000;
+
+/// Why `app check` could not check everything.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The service runs in memory: nothing is stored to check.
+    #[error(
+        "app check reads the documents stored in MongoDB, and the service runs in memory: set \
+         MONGO_URI (and MASTER_ADMIN_MONGO_URI, AUTH_JWT_SECRET) as for `app serve`"
+    )]
+    InMemory,
+    /// `--role` names a role that is not configured.
+    #[error(transparent)]
+    UnknownRole(#[from] UnknownRole),
+    /// A binding listed by the registry could not be looked up.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A collection could not be read to the end: the database is unreachable, or refused.
+    #[error("{model} on the {role} role could not be read to the end: {error}")]
+    Scan {
+        /// The model, by its plural name.
+        model: String,
+        /// The role.
+        role: Role,
+        /// What the database answered.
+        error: RepositoryError,
+    },
+    /// The report could not be written.
+    #[error("could not write the report: {0}")]
+    Output(#[from] io::Error),
+}
+
+/// What one collection held.
+#[derive(Debug, Clone)]
+pub struct CollectionCheck {
+    /// The model, by its plural name (`machines`).
+    pub model: String,
+    /// The role it is bound on.
+    pub role: Role,
+    /// What the scan found.
+    pub report: ScanReport,
+}
+
+/// What `app check` found, collection by collection: what the exit status follows from.
+#[derive(Debug, Clone, Default)]
+pub struct CheckSummary {
+    /// Each collection checked, in the order checked.
+    pub collections: Vec<CollectionCheck>,
+    /// Bindings not stored in MongoDB (repositories bound by hand), as `models@role`.
+    pub skipped: Vec<String>,
+    /// Bindings whose declared indexes the server refused, as `models@role`: their unique
+    /// fields are not enforced by the database.
+    pub refused_indexes: Vec<String>,
+}
+
+impl CheckSummary {
+    /// How many documents were read, over every collection.
+    pub fn documents(&self) -> u64 {
+        self.collections.iter().map(|c| c.report.documents).sum()
+    }
+
+    /// How many documents cannot be read.
+    pub fn unreadable(&self) -> u64 {
+        self.collections.iter().map(|c| c.report.unreadable).sum()
+    }
+
+    /// How many readable documents would fail today's validation.
+    pub fn would_fail(&self) -> u64 {
+        self.collections.iter().map(|c| c.report.refused).sum()
+    }
+
+    /// Whether every document can be read: documents that would fail validation are
+    /// reported, not failures, since the service reads and keeps them as they are.
+    pub fn passed(&self) -> bool {
+        self.unreadable() == 0
+    }
+}
+
+/// `app check`: [`check`] on stdout, progress on stderr; exit status 1 when a document cannot
+/// be read.
+///
+/// # Errors
+/// See [`CheckError`].
+pub async fn run(registry: &Registry, role: Option<Role>) -> Result<ExitCode, CheckError> {
+    let summary = check(registry, role, &mut io::stdout(), &mut io::stderr()).await?;
+    Ok(if summary.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Reads every document of every collection `registry` binds on `role` (every role when
+/// `None`), one collection after the other, writing what each holds to `out` as soon as it is
+/// read and progress to `progress`.
+///
+/// # Errors
+/// [`CheckError::InMemory`] on the in-memory backend; [`CheckError::UnknownRole`] for a role
+/// that is not configured; [`CheckError::Scan`] when a collection cannot be read to the end.
+pub async fn check(
+    registry: &Registry,
+    role: Option<Role>,
+    out: &mut (dyn Write + Send),
+    progress: &mut (dyn Write + Send),
+) -> Result<CheckSummary, CheckError> {
+    if let Backend::Memory(_) = registry.backend() {
+        return Err(CheckError::InMemory);
+    }
+    let roles = match role {
+        Some(role) if registry.roles().contains(&role) => vec![role],
+        Some(role) => return Err(UnknownRole::new(role, registry.roles()).into()),
+        None => registry.roles(),
+    };
+    let mut summary = CheckSummary::default();
+    for role in &roles {
+        let models: Vec<String> = registry
+            .bindings()
+            .into_iter()
+            .filter(|(_, bound)| bound == role)
+            .map(|(model, _)| model)
+            .collect();
+        if models.is_empty() {
+            writeln!(out, "{role}: no model is bound on this role")?;
+        }
+        for model in models {
+            let Some(stored) = registry.model(&model, *role)?.stored() else {
+                writeln!(out, "{role}/{model}: not stored in MongoDB, skipped")?;
+                summary.skipped.push(format!("{model}@{role}"));
+                continue;
+            };
+            let label = format!("{role}/{model}");
+            let report = stored
+                .scan(|read| {
+                    if read % PROGRESS_EVERY == 0 {
+                        // Progress is a courtesy: a closed stderr must not stop the check.
+                        let _ = writeln!(progress, "{label}: {read} documents read…");
+                    }
+                })
+                .await
+                .map_err(|error| CheckError::Scan {
+                    model: model.clone(),
+                    role: *role,
+                    error,
+                })?;
+            write_report(out, &label, &report)?;
+            let indexes = stored
+                .ensure_indexes()
+                .await
+                .map_err(|error| CheckError::Scan {
+                    model: model.clone(),
+                    role: *role,
+                    error,
+                })?;
+            if let IndexStatus::Refused { reason } = &indexes {
+                writeln!(out, "  indexes refused: {}", one_line(reason))?;
+                summary.refused_indexes.push(format!("{model}@{role}"));
+            }
+            summary.collections.push(CollectionCheck {
+                model,
+                role: *role,
+                report,
+            });
+        }
+    }
+    write_summary(out, &roles, &summary)?;
+    Ok(summary)
+}
+
+fn write_report(out: &mut dyn Write, label: &str, report: &ScanReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "{label} ({}.{}): {} read, {} cannot be read, {} would fail validation",
+        report.database, report.collection, report.documents, report.unreadable, report.refused
+    )?;
+    write_findings(
+        out,
+        "cannot be read",
+        report.unreadable,
+        &report.unreadable_samples,
+    )?;
+    write_findings(
+        out,
+        "would fail validation",
+        report.refused,
+        &report.refused_samples,
+    )
+}
+
+fn write_findings(
+    out: &mut dyn Write,
+    what: &str,
+    count: u64,
+    samples: &[Finding],
+) -> io::Result<()> {
+    for finding in samples {
+        let field = match finding.field.as_str() {
+            "" => "(document)",
+            field => field,
+        };
+        writeln!(
+            out,
+            "  {what}: {} {field}: {}",
+            finding.id,
+            one_line(&finding.reason)
+        )?;
+    }
+    let shown = samples.len() as u64;
+    if count > shown {
+        writeln!(out, "  {what}: {} more not shown", count - shown)?;
+    }
+    Ok(())
+}
+
+fn write_summary(out: &mut dyn Write, roles: &[Role], summary: &CheckSummary) -> io::Result<()> {
+    let roles: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+    writeln!(
+        out,
+        "checked {} collections on {}: {} documents read, {} cannot be read, {} would fail \
+         validation",
+        summary.collections.len(),
+        roles.join(", "),
+        summary.documents(),
+        summary.unreadable(),
+        summary.would_fail()
+    )?;
+    if !summary.refused_indexes.is_empty() {
+        writeln!(
+            out,
+            "indexes refused on {}: unique fields there are checked by reading, not enforced by \
+             the database; remove the duplicates or the conflicting index, then restart",
+            summary.refused_indexes.join(", ")
+        )?;
+    }
+    if !summary.passed() {
+        let unreadable = summary.unreadable();
+        let (documents, them) = match unreadable {
+            1 => ("document", "it"),
+            _ => ("documents", "them"),
+        };
+        writeln!(
+            out,
+            "FAILED: {unreadable} {documents} cannot be read; this service leaves {them} out of \
+             lists and answers reads of {them} by id with a 500: fix {them} before moving a \
+             handler"
+        )?;
+    }
+    Ok(())
+}
+
+/// A stored value may hold anything, line breaks included: one report line per finding.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::config::{Cli, Command};
+
+    #[test]
+    fn check_takes_an_optional_role_that_must_be_a_role_name() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.command);
+        assert_eq!(
+            parse(&["app", "check"]).unwrap(),
+            Some(Command::Check { role: None })
+        );
+        assert_eq!(
+            parse(&["app", "check", "--role", "masteradmin"]).unwrap(),
+            Some(Command::Check {
+                role: Some(Role::MASTERADMIN)
+            })
+        );
+        assert!(parse(&["app", "check", "--role", "Main!"]).is_err());
+    }
+
+    #[tokio::test]
+    async fn on_the_in_memory_backend_check_refuses_naming_mongo_uri() {
+        let registry = Registry::new(Backend::memory(Role::DEFAULTS));
+        let (mut out, mut progress) = (Vec::new(), Vec::new());
+        let err = check(&registry, None, &mut out, &mut progress)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CheckError::InMemory), "{err:?}");
+        assert!(err.to_string().contains("MONGO_URI"), "{err}");
+    }
+
+    #[test]
+    fn a_reason_with_line_breaks_is_reported_on_one_line() {
+        assert_eq!(one_line("a\nb\tc"), "a b c");
+    }
+}
