@@ -6,7 +6,6 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::Json;
 use domain::Id;
-use serde::Deserialize;
 
 use super::error::ApiError;
 use super::AppState;
@@ -32,16 +31,6 @@ impl<S: Send + Sync, T> FromRequestParts<S> for EntityId<T> {
         let Path(text) = Path::<String>::from_request_parts(parts, state).await?;
         Ok(Self(Id::parse(&text)?))
     }
-}
-
-/// `?limit=&skip=` of a list request.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// Page size: default 20, capped at 100.
-    pub limit: Option<u64>,
-    /// Entities to pass over first.
-    pub skip: Option<u64>,
 }
 
 impl<S> FromRequestParts<S> for Identity

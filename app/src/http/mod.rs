@@ -4,6 +4,7 @@
 //! Success bodies are `{"data": …}`; errors are `{"error": {"code", "message"}}` (see
 //! [`error::ApiError`] for the statuses).
 
+mod conditional;
 pub mod error;
 pub mod extract;
 mod guard;
@@ -30,6 +31,7 @@ use crate::auth::JwtKeys;
 use error::ApiError;
 pub use health::HEALTH_INTERVAL;
 pub use mount::{crud, reports, Access, Mount, MountError};
+pub use resources::MAX_SKIP;
 pub use serve::{serve, ServeLimits};
 
 /// The largest accepted request body: 1 MiB.

@@ -500,7 +500,7 @@ impl PageProbe {
             Some(text) => text.parse::<u64>().ok().filter(|&n| n > 0)?.min(100),
         };
         match &self.skip {
-            Some(text) if text.parse::<u64>().ok()? > i64::MAX as u64 => None,
+            Some(text) if text.parse::<u64>().ok()? > app::http::MAX_SKIP => None,
             _ => Some(limit),
         }
     }

@@ -6,12 +6,15 @@
 //! `$`-prefixed operators included: a `400` before anything reaches a repository.
 
 mod list;
+mod query;
 mod record;
 
 use axum::routing::get;
 use axum::Router;
 use domain::Entity;
 use ports::Role;
+
+pub use self::query::MAX_SKIP;
 
 use self::list::list;
 use self::record::{create, delete, read, update};
@@ -23,7 +26,7 @@ pub(crate) fn crud_routes<R: Entity>(path: &str, role: Role) -> Router<AppState>
     Router::new()
         .route(
             path,
-            get(move |state, query| list::<R>(state, role, query))
+            get(move |state, uri, query| list::<R>(state, role, uri, query))
                 .post(move |state, body| create::<R>(state, role, body)),
         )
         .route(
