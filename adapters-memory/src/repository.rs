@@ -3,7 +3,7 @@ use std::ops::Bound;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-use domain::{Entity, Id, Record};
+use domain::{Entity, Id, Record, Timestamp, Version};
 use ports::{Conflict, ListQuery, Listing, Repository, RepositoryError};
 
 /// The records of one entity kind in one role's store, safe to share between threads.
@@ -165,6 +165,28 @@ impl<T: Entity> Repository<T> for MemoryRepository<T> {
         let mut table = self.write();
         let removed = table.records.remove(&id).ok_or_else(|| not_found(id))?;
         table.forget(&removed);
+        Ok(())
+    }
+
+    async fn delete_if(
+        &self,
+        id: Id<T>,
+        version: Version,
+        updated_at: Timestamp,
+    ) -> Result<(), RepositoryError> {
+        // Compared and removed under one write lock: no save can land in between.
+        let mut table = self.write();
+        let stored = table.records.get(&id).ok_or_else(|| not_found(id))?;
+        if stored.version() != version || stored.updated_at() != updated_at {
+            return Err(Conflict::StaleVersion {
+                model: T::NAME,
+                id: id.to_string(),
+            }
+            .into());
+        }
+        if let Some(removed) = table.records.remove(&id) {
+            table.forget(&removed);
+        }
         Ok(())
     }
 

@@ -393,6 +393,35 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
         }
     }
 
+    async fn delete_if(
+        &self,
+        id: Id<T>,
+        version: domain::Version,
+        updated_at: domain::Timestamp,
+    ) -> Result<(), RepositoryError> {
+        // One guarded `delete_one`: the version and `updatedAt` are checked by the server as
+        // it deletes, never read first. A document without `updatedAt` cannot tell that date
+        // and relies on `__v` alone, as an update does (see `saved_since`).
+        let mut filter = versioned_filter(id, version);
+        let read_at = mongodb::bson::DateTime::from_millis(updated_at.millis());
+        filter.insert(
+            "$or",
+            vec![
+                doc! { "updatedAt": read_at },
+                doc! { "updatedAt": { "$exists": false } },
+            ],
+        );
+        let collection = self.collection().await?;
+        let result = collection
+            .delete_one(filter)
+            .await
+            .map_err(|err| self.fail(&err, None))?;
+        match self.answered(result.deleted_count) {
+            0 => Err(self.missing_or_stale(&collection, id).await),
+            _ => Ok(()),
+        }
+    }
+
     async fn count(&self) -> Result<u64, RepositoryError> {
         let count = self
             .collection()

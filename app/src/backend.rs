@@ -14,6 +14,7 @@ pub use registry::Backend;
 use crate::auth::JwtKeys;
 use crate::config::{AppConfig, BackendConfig};
 use crate::demo::{self, DemoLogin};
+use crate::http::idempotency::MemoryIdempotencyStore;
 use crate::http::{back_office_routes, AppState, Mount, MountError};
 
 /// What a service built on this crate serves: the roles it needs beyond `main` and
@@ -137,6 +138,8 @@ impl Application {
             keys,
             ping_timeout: config.ping_timeout,
             request_timeout: config.request_timeout,
+            idempotency: Arc::new(MemoryIdempotencyStore::new(config.idempotency)),
+            cors: config.cors,
         };
         let demo = match demo_mode && service.seeds_demo {
             true => Some(demo::seed(&state).await?),

@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
 use crate::auth::{TokenPolicy, DEFAULT_MAX_TOKEN_TTL};
+use crate::http::cors::{CorsConfig, InvalidOrigin};
+use crate::http::idempotency::{IdempotencyConfig, DEFAULT_MAX_KEYS, DEFAULT_WINDOW};
 use crate::http::serve::{
     ServeLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SHUTDOWN_GRACE,
@@ -161,6 +163,32 @@ pub struct Settings {
         global = true
     )]
     pub shutdown_grace_ms: u64,
+
+    /// Seconds a `POST` answer is replayed to a retry with the same `Idempotency-Key`.
+    #[arg(
+        long,
+        env = "IDEMPOTENCY_WINDOW_S",
+        default_value_t = DEFAULT_WINDOW.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub idempotency_window_s: u64,
+
+    /// Idempotency keys kept in this process's memory at most; when full the oldest answer is
+    /// forgotten first. Not shared between instances.
+    #[arg(
+        long,
+        env = "IDEMPOTENCY_MAX_KEYS",
+        default_value_t = DEFAULT_MAX_KEYS as u64,
+        value_parser = clap::value_parser!(u64).range(1..=10_000_000),
+        global = true
+    )]
+    pub idempotency_max_keys: u64,
+
+    /// Origins browsers may call the API from, separated by commas
+    /// (`https://a.example,https://b.example`); unset or empty: no CORS headers at all.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", global = true)]
+    pub cors_allowed_origins: Option<String>,
 }
 
 /// A default duration as the whole milliseconds its setting is given in.
@@ -199,6 +227,9 @@ pub enum SettingsError {
          to run in memory, or choose --backend mongo"
     )]
     MemoryWithMongoUri,
+    /// `CORS_ALLOWED_ORIGINS` names something that is not an origin.
+    #[error(transparent)]
+    Cors(#[from] InvalidOrigin),
 }
 
 /// Which storage backs the repositories.
@@ -225,6 +256,12 @@ pub struct AppConfig {
     pub request_timeout: Duration,
     /// See [`Settings::ping_timeout_ms`].
     pub ping_timeout: Duration,
+    /// How long and how many `Idempotency-Key` answers are kept (`IDEMPOTENCY_WINDOW_S`,
+    /// `IDEMPOTENCY_MAX_KEYS`); `IdempotencyConfig::default()` in code.
+    pub idempotency: IdempotencyConfig,
+    /// The origins allowed by CORS (`CORS_ALLOWED_ORIGINS`); `CorsConfig::default()`, none,
+    /// in code.
+    pub cors: CorsConfig,
 }
 
 impl Settings {
@@ -232,7 +269,8 @@ impl Settings {
     ///
     /// # Errors
     /// A backend choice that [`Settings::backend_kind`] refuses, a malformed URI (named,
-    /// password redacted) or an invalid Mongo option.
+    /// password redacted), an invalid Mongo option, or a `CORS_ALLOWED_ORIGINS` entry that is
+    /// not an origin.
     pub fn app_config(&self, command: Command) -> Result<AppConfig, SettingsError> {
         let backend = match self.backend_kind(command)? {
             BackendKind::Memory => BackendConfig::Memory,
@@ -253,6 +291,11 @@ impl Settings {
             bindings: self.bindings.clone(),
             request_timeout: Duration::from_millis(self.request_timeout_ms),
             ping_timeout: Duration::from_millis(self.ping_timeout_ms),
+            idempotency: IdempotencyConfig {
+                window: Duration::from_secs(self.idempotency_window_s),
+                max_keys: usize::try_from(self.idempotency_max_keys).unwrap_or(usize::MAX),
+            },
+            cors: CorsConfig::parse(self.cors_allowed_origins.as_deref().unwrap_or(""))?,
         })
     }
 

@@ -66,6 +66,8 @@ async fn back_office() -> (Router, String) {
         bindings: String::new(),
         request_timeout: Duration::from_secs(30),
         ping_timeout: Duration::from_secs(2),
+        idempotency: Default::default(),
+        cors: Default::default(),
     };
     let application = Application::build(config).await.unwrap();
     let token = application

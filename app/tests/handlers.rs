@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::{CallerRole, JwtKeys, TokenPolicy};
+use app::http::idempotency::MemoryIdempotencyStore;
 use app::http::{back_office_routes, router, AppState};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -53,6 +54,8 @@ impl Harness {
             keys: self.keys,
             ping_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
+            idempotency: Arc::new(MemoryIdempotencyStore::new(Default::default())),
+            cors: Default::default(),
         };
         let response = router(state)
             .oneshot(Request::from_parts(parts, body))

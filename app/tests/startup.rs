@@ -28,6 +28,8 @@ fn config(backend: BackendConfig, secret: Option<&str>, bindings: &str) -> AppCo
         bindings: bindings.to_owned(),
         request_timeout: Duration::from_secs(5),
         ping_timeout: Duration::from_secs(1),
+        idempotency: Default::default(),
+        cors: Default::default(),
     }
 }
 

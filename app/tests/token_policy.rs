@@ -85,6 +85,8 @@ fn config(secret: Option<&str>, token_policy: TokenPolicy) -> AppConfig {
         bindings: String::new(),
         request_timeout: Duration::from_secs(5),
         ping_timeout: Duration::from_secs(1),
+        idempotency: Default::default(),
+        cors: Default::default(),
     }
 }
 

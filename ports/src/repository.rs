@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use domain::{Entity, Id, Record};
+use domain::{Entity, Id, Record, Timestamp, Version};
 
 use crate::error::RepositoryError;
 use crate::query::{ListQuery, Listing};
@@ -51,6 +51,27 @@ pub trait Repository<T: Entity>: Send + Sync {
     /// # Errors
     /// MUST return [`RepositoryError::NotFound`] when no entity has the id.
     async fn delete(&self, id: Id<T>) -> Result<(), RepositoryError>;
+
+    /// Removes the entity with this id only while it is still the one read: its stored
+    /// version is `version` and its `updatedAt` is `updated_at` (the two values an
+    /// [`update`](Self::update) is guarded by). This is what a conditional `DELETE`
+    /// (`If-Match`) needs: the check and the removal are one atomic step, so a save that
+    /// lands between a read and this call is never deleted unseen.
+    ///
+    /// A stored record without an `updatedAt` of its own (written by an older Mongoose
+    /// schema without `timestamps`) cannot tell that date, and is guarded by its version
+    /// alone, as an update is.
+    ///
+    /// # Errors
+    /// - MUST return [`RepositoryError::NotFound`] when no entity has the id.
+    /// - MUST return [`Conflict::StaleVersion`](crate::Conflict::StaleVersion) when the stored
+    ///   version or `updatedAt` differs; nothing is deleted.
+    async fn delete_if(
+        &self,
+        id: Id<T>,
+        version: Version,
+        updated_at: Timestamp,
+    ) -> Result<(), RepositoryError>;
 
     /// How many entities are stored.
     ///

@@ -223,3 +223,29 @@ async fn the_total_is_counted_only_when_asked_for() {
     assert_eq!(ids(&counted).len(), 2);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_created_record_answers_201_with_its_location() {
+    let (app, token) = service().await;
+    let body = Some(json!({ "name": "Lyon", "location": "x" }).to_string());
+    let response = app
+        .router()
+        .clone()
+        .oneshot(request(Method::POST, "/branches", Some(&token), body))
+        .await
+        .expect("the router is infallible");
+    let location = response
+        .headers()
+        .get(axum::http::header::LOCATION)
+        .cloned();
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let id = reply.body["data"]["id"].as_str().expect("an id");
+    assert_eq!(
+        location.as_ref().and_then(|l| l.to_str().ok()),
+        Some(format!("/branches/{id}").as_str())
+    );
+    let (read, _) = get_with_link(&app, &format!("/branches/{id}"), &token).await;
+    assert_eq!(read.status, StatusCode::OK);
+    app.finish().await;
+}

@@ -34,6 +34,10 @@ pub enum ApiError {
     /// `409 Conflict`: a unique key is taken, or the entity changed since it was read.
     #[error(transparent)]
     Conflict(#[from] Conflict),
+    /// `412 Precondition Failed`: an `If-Match` names a state of the record other than the
+    /// stored one; nothing was changed, and the client should read it again.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// `413 Payload Too Large`: a body over the limit.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -58,6 +62,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,6 +78,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(Conflict::Duplicate { .. }) => "duplicate",
             ApiError::Conflict(Conflict::StaleVersion { .. }) => "stale_version",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",

@@ -5,10 +5,12 @@
 //! [`error::ApiError`] for the statuses).
 
 mod conditional;
+pub mod cors;
 pub mod error;
 pub mod extract;
 mod guard;
 mod health;
+pub mod idempotency;
 mod mount;
 mod overview;
 mod request_log;
@@ -50,6 +52,10 @@ pub struct AppState {
     pub ping_timeout: Duration,
     /// The longest a request may take before it is answered `503`.
     pub request_timeout: Duration,
+    /// Where answers to `POST`s with an `Idempotency-Key` are kept for their retries.
+    pub idempotency: Arc<dyn idempotency::IdempotencyStore>,
+    /// The origins browsers may call the API from; none by default.
+    pub cors: cors::CorsConfig,
 }
 
 /// A success body: `{"data": …}`.
@@ -91,7 +97,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(from_fn_with_state(state.clone(), idempotency::layer))
         .layer(from_fn_with_state(state.clone(), deadline))
+        .layer(tower::util::option_layer(state.cors.layer()))
         .layer(request_log::layer())
         .with_state(state)
 }

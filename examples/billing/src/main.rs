@@ -44,6 +44,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         bindings: String::new(),
         request_timeout: Duration::from_secs(30),
         ping_timeout: Duration::from_secs(2),
+        idempotency: Default::default(),
+        cors: Default::default(),
     };
     let application = Application::build_service(config, billing::service()).await?;
     let port = env("PORT").and_then(|p| p.parse().ok()).unwrap_or(3001_u16);

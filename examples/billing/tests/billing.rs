@@ -122,6 +122,8 @@ fn on_mongodb(settings: MongoSettings) -> AppConfig {
         bindings: String::new(),
         request_timeout: Duration::from_secs(10),
         ping_timeout: Duration::from_secs(2),
+        idempotency: Default::default(),
+        cors: Default::default(),
     }
 }
 

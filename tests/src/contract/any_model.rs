@@ -14,6 +14,7 @@ pub async fn all<T: Entity>(repository: &dyn Repository<T>, make: impl Fn(u32) -
     an_update_saves_the_next_version_and_a_stale_one_is_refused(repository, &make).await;
     a_taken_unique_value_is_a_duplicate_naming_the_key(repository, &make).await;
     unknown_ids_are_not_found_and_deletes_remove(repository, &make).await;
+    super::a_guarded_delete_removes_only_the_state_read(repository, &make).await;
 }
 
 /// Every check, with the model's own examples ([`Entity::example`]) as fixtures: what a model

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod any_model;
+mod conditional_delete;
 mod crud;
 mod filters;
 mod fixtures;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
 use ports::Repository;
 
+pub use conditional_delete::*;
 pub use crud::*;
 pub use filters::*;
 pub use fixtures::*;
@@ -78,6 +80,7 @@ macro_rules! contract_suite {
             an_update_is_saved_with_the_next_version_and_keeps_the_creation_time,
             a_second_update_from_the_same_read_is_a_stale_version_conflict,
             what_one_role_writes_the_other_does_not_see,
+            a_guarded_delete_of_a_stale_read_deletes_nothing,
         );
     };
     (@each $fresh:path; $($check:ident),+ $(,)?) => {

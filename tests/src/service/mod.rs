@@ -102,6 +102,8 @@ impl TestService {
             bindings: String::new(),
             request_timeout: REQUEST_TIMEOUT,
             ping_timeout: PING_TIMEOUT,
+            idempotency: Default::default(),
+            cors: Default::default(),
         }
     }
 

@@ -27,7 +27,7 @@ pub(crate) fn crud_routes<R: Entity>(path: &str, role: Role) -> Router<AppState>
         .route(
             path,
             get(move |state, uri, query| list::<R>(state, role, uri, query))
-                .post(move |state, body| create::<R>(state, role, body)),
+                .post(move |state, uri, body| create::<R>(state, role, uri, body)),
         )
         .route(
             &format!("{path}/{{id}}"),
