@@ -1,13 +1,25 @@
 //! How many commands of each kind a client has sent, counted from the driver's command
 //! monitoring events: how tests and operators see what reached the database (one ping per
 //! health interval, one index build despite a hundred writes), without trusting our own code
-//! to count itself.
+//! to count itself. The same events become `debug` lines: names, durations and outcomes only.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use mongodb::event::command::CommandEvent;
 use mongodb::event::EventHandler;
+
+use crate::state::{error_code, error_kind};
+
+/// The target of the driver's command, pool and server events turned into `debug` lines:
+/// `RUST_LOG=info,adapters_mongo::events=debug` shows them.
+pub(crate) const EVENTS_TARGET: &str = "adapters_mongo::events";
+
+/// A function given every command event of every client
+/// ([`MongoSettings::with_command_event_handler`](crate::MongoSettings::with_command_event_handler)):
+/// how a test sees the `writeConcern`, `readConcern` or `$readPreference` a command carried,
+/// without this crate keeping any command body.
+pub type CommandObserver = Arc<dyn Fn(&CommandEvent) + Send + Sync>;
 
 /// The command names counted one by one; any other command counts as `other`.
 const COUNTED: [&str; 12] = [
@@ -47,17 +59,65 @@ impl CommandCounter {
             .map_or(&self.other, |index| &self.started[index])
     }
 
-    /// The driver's command event handler for the client whose commands these are.
-    pub(crate) fn event_handler(self: &Arc<Self>) -> EventHandler<CommandEvent> {
+    /// The driver's command event handler for the client whose commands these are, serving
+    /// `roles` (`main,masteradmin`). Besides counting, it writes each event at `debug` (target
+    /// [`EVENTS_TARGET`]): the command's name, duration and outcome (a failure's kind and
+    /// code), never its body, its reply or a failure's message, which can quote stored data
+    /// (an admin's password hash) or what the server was sent.
+    /// Each event is first given to `observer`, if there is one.
+    pub(crate) fn event_handler(
+        self: &Arc<Self>,
+        roles: Arc<str>,
+        observer: Option<CommandObserver>,
+    ) -> EventHandler<CommandEvent> {
         let counter = Arc::clone(self);
-        EventHandler::callback(move |event| {
-            if let CommandEvent::Started(started) = event {
+        EventHandler::callback(move |event| match observed(observer.as_ref(), event) {
+            CommandEvent::Started(started) => {
                 counter
                     .slot(&started.command_name)
                     .fetch_add(1, Ordering::AcqRel);
+                tracing::debug!(
+                    target: EVENTS_TARGET,
+                    roles = &*roles,
+                    command = started.command_name,
+                    driver_request_id = started.request_id,
+                    server = %started.connection.address,
+                    "command started"
+                );
             }
+            CommandEvent::Succeeded(succeeded) => tracing::debug!(
+                target: EVENTS_TARGET,
+                roles = &*roles,
+                command = succeeded.command_name,
+                driver_request_id = succeeded.request_id,
+                duration_ms = succeeded.duration.as_secs_f64() * 1000.0,
+                "command succeeded"
+            ),
+            CommandEvent::Failed(failed) => {
+                let (code, code_name) = error_code(&failed.failure).unzip();
+                tracing::debug!(
+                    target: EVENTS_TARGET,
+                    roles = &*roles,
+                    command = failed.command_name,
+                    driver_request_id = failed.request_id,
+                    duration_ms = failed.duration.as_secs_f64() * 1000.0,
+                    error = error_kind(&failed.failure),
+                    code,
+                    code_name,
+                    "command failed"
+                );
+            }
+            _ => {}
         })
     }
+}
+
+/// `event`, once `observer` has seen it.
+fn observed(observer: Option<&CommandObserver>, event: CommandEvent) -> CommandEvent {
+    if let Some(observer) = observer {
+        observer(&event);
+    }
+    event
 }
 
 #[cfg(test)]

@@ -57,6 +57,7 @@ mod commands;
 mod config;
 mod documents;
 mod errors;
+mod index_sync;
 mod indexes;
 mod manager;
 mod pool;
@@ -66,12 +67,18 @@ mod selection;
 mod state;
 mod uri;
 
+pub use commands::CommandObserver;
+pub use config::{
+    role_variable, RoleOptions, MONGO_MAX_CONNECTING, MONGO_MAX_IDLE_TIME_MS, MONGO_MIN_POOL_SIZE,
+    MONGO_READ_CONCERN, MONGO_READ_ONLY, MONGO_READ_PREFERENCE, MONGO_WRITE_CONCERN,
+};
 pub use config::{
     ConfigError, MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE, DEFAULT_PING_TIMEOUT,
-    MASTER_ADMIN_MONGO_URI, MONGO_MAX_POOL_SIZE, MONGO_ROLES, MONGO_SERVER_SELECTION_TIMEOUT_MS,
-    MONGO_URI,
+    MASTER_ADMIN_MONGO_URI, MONGO_AUTO_INDEX, MONGO_MAX_POOL_SIZE, MONGO_ROLES,
+    MONGO_SERVER_SELECTION_TIMEOUT_MS, MONGO_URI,
 };
 pub use documents::{collection_name, DocumentError};
+pub use index_sync::{IndexConflict, IndexDiff, IndexRefusal, IndexSpec, IndexSync};
 pub use indexes::IndexStatus;
 pub use manager::{ConnectionManager, RoleConnection};
 pub use pool::PoolStats;

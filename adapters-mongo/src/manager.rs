@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use mongodb::bson::doc;
-use mongodb::options::ClientOptions;
+use mongodb::options::{ClientOptions, DatabaseOptions, SelectionCriteria};
 use mongodb::{Client, Database};
 use ports::{ConnectionMonitor, ConnectionState, RepositoryError, Role, UnknownRole};
 use tokio::sync::OnceCell;
 
-use crate::commands::CommandCounter;
+use crate::commands::{CommandCounter, CommandObserver};
 use crate::config::{MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE};
 use crate::errors::{repository_error, Operation};
 use crate::pool::{PoolCounter, PoolStats};
@@ -28,6 +28,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Roles whose URIs differ at most in the database path, with the same options, share one
 /// client and one pool, each bound to its own database (as Mongoose's `useDb`). Anything else
 /// (another host, credentials, authentication database or option) gets its own client.
+/// A role's own pool options ([`RoleOptions`](crate::RoleOptions)) count as options; its read
+/// preference, concerns and read-only flag apply to its database only and never split a
+/// client.
 ///
 /// The state a role reports (see [`ConnectionMonitor`]) is that of its client, so roles that
 /// share a client share its state: a role that was never used itself reads `connected` once the
@@ -45,6 +48,10 @@ struct Inner {
     /// Per role, in configuration order: the slot it uses and its database.
     bindings: Vec<Binding>,
     ping_timeout: Duration,
+    /// [`MongoSettings::auto_index`], for the repositories of every role.
+    auto_index: bool,
+    /// Given every command event of every client, when the settings name one.
+    command_observer: Option<CommandObserver>,
     clients_created: AtomicUsize,
     closed: AtomicBool,
     shutdown: OnceCell<()>,
@@ -66,6 +73,11 @@ struct Binding {
     role: Role,
     slot: usize,
     database: String,
+    /// The role's read preference and concerns, applied to its `Database` (not its client,
+    /// which other roles may share).
+    database_options: DatabaseOptions,
+    /// Writes through the role are refused before anything is sent.
+    read_only: bool,
 }
 
 impl ConnectionManager {
@@ -94,10 +106,21 @@ impl ConnectionManager {
                     slots.len() - 1
                 }
             };
+            let own = role_settings.role_options();
             bindings.push(Binding {
                 role,
                 slot,
                 database: role_settings.database().to_owned(),
+                database_options: DatabaseOptions::builder()
+                    .selection_criteria(
+                        own.read_preference
+                            .clone()
+                            .map(SelectionCriteria::ReadPreference),
+                    )
+                    .read_concern(own.read_concern.clone())
+                    .write_concern(own.write_concern.clone())
+                    .build(),
+                read_only: own.read_only,
             });
         }
         Self {
@@ -105,6 +128,8 @@ impl ConnectionManager {
                 slots,
                 bindings,
                 ping_timeout: settings.ping_timeout(),
+                auto_index: settings.auto_index(),
+                command_observer: settings.command_observer(),
                 clients_created: AtomicUsize::new(0),
                 closed: AtomicBool::new(false),
                 shutdown: OnceCell::new(),
@@ -181,6 +206,17 @@ impl Inner {
         Some(&self.slots[self.bindings[index].slot])
     }
 
+    /// The roles `slot` serves, joined by commas (`main,masteradmin`), for its log lines.
+    fn roles_of(&self, slot: &Slot) -> Arc<str> {
+        let roles: Vec<&str> = self
+            .bindings
+            .iter()
+            .filter(|b| std::ptr::eq(&self.slots[b.slot], slot))
+            .map(|b| b.role.as_str())
+            .collect();
+        roles.join(",").into()
+    }
+
     fn bound_slot(&self, binding: usize) -> &Slot {
         &self.slots[self.bindings[binding].slot]
     }
@@ -212,21 +248,29 @@ impl Inner {
             tracing::warn!(%role, uri = settings.redacted_uri(), error = %err, "cannot create a MongoDB client");
             err
         };
-        slot.state.client_created();
+        slot.state.client_created(self.roles_of(slot));
         let mut options = ClientOptions::parse(settings.uri.parsed().clone())
             .await
             .map_err(fail)?;
-        let chosen = &settings.options;
+        let chosen = &settings.client_settings();
         options.max_pool_size = Some(slot.max_pool_size);
         options.min_pool_size = chosen.min_pool_size.or(options.min_pool_size);
+        options.max_connecting = chosen.max_connecting.or(options.max_connecting);
+        options.max_idle_time = chosen.max_idle_time.or(options.max_idle_time);
         options.server_selection_timeout = chosen
             .server_selection_timeout
             .or(options.server_selection_timeout);
         options.connect_timeout = chosen.connect_timeout.or(options.connect_timeout);
         options.app_name = chosen.app_name.clone().or(options.app_name.take());
+        // The driver's events become the state lines (info/warn) and `debug` lines naming the
+        // roles; see `state.rs`, `pool.rs` and `commands.rs`.
+        let roles = self.roles_of(slot);
         options.sdam_event_handler = Some(slot.state.event_handler());
-        options.cmap_event_handler = Some(slot.pool.event_handler());
-        options.command_event_handler = Some(slot.commands.event_handler());
+        options.cmap_event_handler = Some(slot.pool.event_handler(Arc::clone(&roles)));
+        options.command_event_handler = Some(
+            slot.commands
+                .event_handler(roles, self.command_observer.clone()),
+        );
         let client = Client::with_options(options).map_err(fail)?;
         self.clients_created.fetch_add(1, Ordering::AcqRel);
         tracing::info!(%role, uri = settings.redacted_uri(), "created a MongoDB client");
@@ -262,7 +306,7 @@ impl Inner {
 /// [`DEFAULT_MAX_POOL_SIZE`]. Read without I/O: a `mongodb+srv://` TXT record cannot set it.
 fn max_pool_size(settings: &RoleSettings) -> u32 {
     settings
-        .options
+        .client_settings()
         .max_pool_size
         .or(settings.uri.parsed().max_pool_size)
         .unwrap_or(DEFAULT_MAX_POOL_SIZE)
@@ -364,15 +408,43 @@ impl RoleConnection {
         &self.inner.bindings[self.binding].database
     }
 
-    /// The role's database, creating the client on first use (once, however many callers
-    /// race). No server is contacted here; the first operation waits for one.
+    /// The role's database for reading, creating the client on first use (once, however many
+    /// callers race), with the role's read preference and read and write concerns
+    /// ([`RoleOptions`](crate::RoleOptions)). No server is contacted here; the first operation
+    /// waits for one. Writes go through [`Self::database_for_writes`], which a read-only role
+    /// refuses.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when an `mongodb+srv://` lookup fails or the manager
     /// has been shut down; [`RepositoryError::Internal`] when the driver refuses the options.
     pub async fn database(&self) -> Result<Database, RepositoryError> {
         let client = self.inner.client(self.binding).await?;
-        Ok(client.database(self.database_name()))
+        let binding = &self.inner.bindings[self.binding];
+        Ok(client.database_with_options(&binding.database, binding.database_options.clone()))
+    }
+
+    /// The role's database for writing (inserts, replaces, deletes, index builds): the one
+    /// place where a read-only role ([`RoleOptions::read_only`](crate::RoleOptions::read_only))
+    /// is enforced, before any client is created or anything is sent.
+    ///
+    /// # Errors
+    /// [`RepositoryError::ReadOnly`] for a read-only role; otherwise as [`Self::database`].
+    pub async fn database_for_writes(&self) -> Result<Database, RepositoryError> {
+        if self.read_only() {
+            return Err(RepositoryError::ReadOnly { role: self.role });
+        }
+        self.database().await
+    }
+
+    /// Whether writes through this role are refused.
+    pub fn read_only(&self) -> bool {
+        self.inner.bindings[self.binding].read_only
+    }
+
+    /// Whether repositories on this connection create the model's declared indexes before
+    /// their first write ([`MongoSettings::with_auto_index`]).
+    pub fn auto_index(&self) -> bool {
+        self.inner.auto_index
     }
 
     /// The role's connection state.
@@ -410,6 +482,7 @@ impl fmt::Debug for RoleConnection {
         f.debug_struct("RoleConnection")
             .field("role", &self.role)
             .field("database", &self.database_name())
+            .field("read_only", &self.read_only())
             .field("state", &self.state())
             .finish()
     }
@@ -482,6 +555,80 @@ mod tests {
                 .contains("main, masteradmin, billing, analytics"),
             "{unknown}"
         );
+    }
+
+    #[test]
+    fn role_options_are_per_binding_and_only_pool_options_split_a_client() {
+        use crate::config::RoleOptions;
+        use mongodb::options::WriteConcern;
+
+        let billing = Role::new("billing").unwrap();
+        let settings = MongoSettings::new("mongodb://h:1/main")
+            .unwrap()
+            .with_role_uri(billing, "mongodb://h:1/billing")
+            .unwrap()
+            .with_role_options(
+                Role::MASTERADMIN,
+                RoleOptions {
+                    read_only: true,
+                    write_concern: Some(WriteConcern::majority()),
+                    ..RoleOptions::default()
+                },
+            )
+            .unwrap()
+            .with_role_options(
+                billing,
+                RoleOptions {
+                    max_idle_time: Some(Duration::from_secs(60)),
+                    ..RoleOptions::default()
+                },
+            )
+            .unwrap();
+        let manager = ConnectionManager::new(settings);
+        assert_eq!(manager.inner.slots.len(), 2, "billing's pool differs");
+        assert_eq!(
+            manager.client_of(Role::MAIN),
+            manager.client_of(Role::MASTERADMIN)
+        );
+        assert_ne!(manager.client_of(Role::MAIN), manager.client_of(billing));
+        assert!(manager.role(Role::MASTERADMIN).unwrap().read_only());
+        assert!(!manager.role(Role::MAIN).unwrap().read_only());
+        let options = |role| {
+            let index = manager.inner.binding_index(role).unwrap();
+            manager.inner.bindings[index].database_options.clone()
+        };
+        assert_eq!(
+            options(Role::MASTERADMIN).write_concern,
+            Some(WriteConcern::majority())
+        );
+        assert_eq!(options(Role::MAIN).write_concern, None);
+    }
+
+    #[tokio::test]
+    async fn a_read_only_role_refuses_the_write_database_without_creating_a_client() {
+        use crate::config::RoleOptions;
+
+        let settings = MongoSettings::new("mongodb://h:1/main")
+            .unwrap()
+            .with_role_options(
+                Role::MAIN,
+                RoleOptions {
+                    read_only: true,
+                    ..RoleOptions::default()
+                },
+            )
+            .unwrap();
+        let manager = ConnectionManager::new(settings);
+        let refused = manager
+            .role(Role::MAIN)
+            .unwrap()
+            .database_for_writes()
+            .await;
+        assert_eq!(
+            refused.err(),
+            Some(RepositoryError::ReadOnly { role: Role::MAIN })
+        );
+        assert_eq!(manager.client_count(), 0);
     }
 
     #[test]

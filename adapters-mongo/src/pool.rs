@@ -6,12 +6,26 @@
 //! go of it, including when it could not be established. Counting the first minus the second
 //! gives what the pool holds, which is what `maxPoolSize` bounds. The monitor's own
 //! connections (SDAM heartbeats) are not pooled and not counted.
+//!
+//! The same events are written as `debug` lines (target `adapters_mongo::events`) naming the
+//! roles the client serves: what an operator turns on to see a pool fill up or drop
+//! connections.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use mongodb::event::cmap::CmapEvent;
 use mongodb::event::EventHandler;
+
+/// A `debug` line on the driver events' target.
+macro_rules! debug {
+    ($($field:tt)*) => { tracing::debug!(target: crate::commands::EVENTS_TARGET, $($field)*) };
+}
+
+/// A `trace` line on the driver events' target.
+macro_rules! trace {
+    ($($field:tt)*) => { tracing::trace!(target: crate::commands::EVENTS_TARGET, $($field)*) };
+}
 
 /// A snapshot of one client's connection pool, from [`ConnectionManager::pool_stats`].
 ///
@@ -70,16 +84,57 @@ impl PoolCounter {
         }
     }
 
-    /// The driver's CMAP event handler for the client whose pool this is. The driver calls it
-    /// synchronously, in the order the pool acts, so a close never precedes its create.
-    pub(crate) fn event_handler(self: &Arc<Self>) -> EventHandler<CmapEvent> {
+    /// The driver's CMAP event handler for the client whose pool this is, serving `roles`
+    /// (`main,masteradmin`). The driver calls it synchronously, in the order the pool acts, so
+    /// a close never precedes its create.
+    ///
+    /// Besides counting, it writes the pool's events at `debug` (target
+    /// `adapters_mongo::events`): pools created, cleared and closed, connections created,
+    /// ready and closed (with the reason), check-outs that failed (with the reason); the
+    /// check-outs and check-ins of every operation at `trace` only. Servers are named by
+    /// address (host and port), which carries no credentials.
+    pub(crate) fn event_handler(self: &Arc<Self>, roles: Arc<str>) -> EventHandler<CmapEvent> {
         let counter = Arc::clone(self);
-        EventHandler::callback(move |event| match event {
-            CmapEvent::ConnectionCreated(_) => counter.opened(),
-            CmapEvent::ConnectionClosed(_) => counter.closed(),
-            _ => {}
+        EventHandler::callback(move |event| {
+            let roles = &*roles;
+            match event {
+                CmapEvent::ConnectionCreated(created) => {
+                    counter.opened();
+                    debug!(roles, server = %created.address, connection = created.connection_id, "pool connection created");
+                }
+                CmapEvent::ConnectionReady(ready) => {
+                    debug!(roles, server = %ready.address, connection = ready.connection_id, duration_ms = ms(ready.duration), "pool connection ready");
+                }
+                CmapEvent::ConnectionClosed(closed) => {
+                    counter.closed();
+                    debug!(roles, server = %closed.address, connection = closed.connection_id, reason = ?closed.reason, "pool connection closed");
+                }
+                CmapEvent::ConnectionCheckoutFailed(failed) => {
+                    debug!(roles, server = %failed.address, reason = ?failed.reason, duration_ms = ms(failed.duration), "pool check-out failed");
+                }
+                CmapEvent::PoolCreated(pool) => {
+                    debug!(roles, server = %pool.address, "pool created");
+                }
+                CmapEvent::PoolReady(pool) => debug!(roles, server = %pool.address, "pool ready"),
+                CmapEvent::PoolCleared(pool) => {
+                    debug!(roles, server = %pool.address, "pool cleared");
+                }
+                CmapEvent::PoolClosed(pool) => debug!(roles, server = %pool.address, "pool closed"),
+                CmapEvent::ConnectionCheckedOut(out) => {
+                    trace!(roles, server = %out.address, connection = out.connection_id, duration_ms = ms(out.duration), "pool connection checked out");
+                }
+                CmapEvent::ConnectionCheckedIn(back) => {
+                    trace!(roles, server = %back.address, connection = back.connection_id, "pool connection checked in");
+                }
+                _ => {}
+            }
         })
     }
+}
+
+/// A duration in milliseconds, with the fraction.
+fn ms(duration: std::time::Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

@@ -33,7 +33,9 @@ const OTHER_UNIQUE_KEY: &str = "unique key";
 ///   `index` fields) are created before the first write, or by [`Self::ensure_indexes`] at
 ///   start-up: once per repository, retried only while the database is unreachable. If the
 ///   server refuses them, that is logged once and kept ([`Self::index_status`]); writes go on
-///   and check unique values by reading first.
+///   and check unique values by reading first. With auto-index off
+///   ([`MongoSettings::with_auto_index`](crate::MongoSettings::with_auto_index)) writes never
+///   create them: [`Self::sync_indexes`] (`app indexes --sync`) does.
 /// - A duplicate key (code 11000) is [`Conflict::Duplicate`] naming the field, found by
 ///   reading which unique value is taken when the model has several.
 /// - Filters are built only from typed ids, versions and the record's own values, never from
@@ -82,7 +84,7 @@ impl<T: Entity> MongoRepository<T> {
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached: the next call
-    /// tries again.
+    /// tries again. [`RepositoryError::ReadOnly`] on a read-only role, which builds no index.
     pub async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError> {
         let status = self.indexes.get_or_try_init(|| self.create_indexes());
         status.await.cloned()
@@ -101,7 +103,11 @@ impl<T: Entity> MongoRepository<T> {
         if declared.is_empty() {
             return Ok(IndexStatus::Ready);
         }
-        let created = self.collection().await?.create_indexes(declared).await;
+        let created = self
+            .writable_collection()
+            .await?
+            .create_indexes(declared)
+            .await;
         match created.map_err(|err| self.fail(&err, None)) {
             Ok(_) => {
                 tracing::debug!(collection = %self.collection, "indexes ensured");
@@ -129,7 +135,14 @@ impl<T: Entity> MongoRepository<T> {
         collection: &Collection<Document>,
         document: &Document,
     ) -> Result<(), RepositoryError> {
-        if !matches!(self.ensure_indexes().await?, IndexStatus::Refused { .. }) {
+        // With auto-index off (`MONGO_AUTO_INDEX=false`) a write never sends `createIndexes`:
+        // only an outcome already decided (by an explicit `ensure_indexes`) is used.
+        let status = if self.connection.auto_index() {
+            Some(self.ensure_indexes().await?)
+        } else {
+            self.index_status()
+        };
+        if !matches!(status, Some(IndexStatus::Refused { .. })) {
             return Ok(());
         }
         match self.taken_unique_key(collection, document).await {
@@ -146,6 +159,16 @@ impl<T: Entity> MongoRepository<T> {
         Ok(self
             .connection
             .database()
+            .await?
+            .collection(&self.collection))
+    }
+
+    /// The collection for a write: [`RepositoryError::ReadOnly`] on a read-only role, before
+    /// anything is sent ([`RoleConnection::database_for_writes`]).
+    async fn writable_collection(&self) -> Result<Collection<Document>, RepositoryError> {
+        Ok(self
+            .connection
+            .database_for_writes()
             .await?
             .collection(&self.collection))
     }
@@ -288,7 +311,7 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
     async fn create(&self, entity: T) -> Result<Record<T>, RepositoryError> {
         let record = Record::new(entity);
         let document = to_document(&record)?;
-        let collection = self.collection().await?;
+        let collection = self.writable_collection().await?;
         self.check_unique_by_reading(&collection, &document).await?;
         if let Err(err) = collection.insert_one(&document).await {
             let error = self.fail(&err, Self::unique());
@@ -348,7 +371,7 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
     }
 
     async fn update(&self, record: Record<T>) -> Result<Record<T>, RepositoryError> {
-        let collection = self.collection().await?;
+        let collection = self.writable_collection().await?;
         let id = record.id();
         // Read the stored document first: to carry over the fields this crate does not own
         // (see `with_foreign_fields`), and to see writes that moved `updatedAt` but not `__v`.
@@ -382,7 +405,7 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
 
     async fn delete(&self, id: Id<T>) -> Result<(), RepositoryError> {
         let result = self
-            .collection()
+            .writable_collection()
             .await?
             .delete_one(doc! { "_id": object_id(id) })
             .await
@@ -411,7 +434,7 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
                 doc! { "updatedAt": { "$exists": false } },
             ],
         );
-        let collection = self.collection().await?;
+        let collection = self.writable_collection().await?;
         let result = collection
             .delete_one(filter)
             .await

@@ -171,15 +171,21 @@ pub async fn check(
                     error,
                 })?;
             write_report(out, &label, &report)?;
-            let indexes = stored
-                .ensure_indexes()
-                .await
-                .map_err(|error| CheckError::Scan {
-                    model: model.clone(),
-                    role: *role,
-                    error,
-                })?;
-            if let IndexStatus::Refused { reason } = &indexes {
+            // Only where writes would create them anyway; otherwise `app indexes --diff`.
+            let indexes = match stored.creates_indexes() {
+                true => Some(
+                    stored
+                        .ensure_indexes()
+                        .await
+                        .map_err(|error| CheckError::Scan {
+                            model: model.clone(),
+                            role: *role,
+                            error,
+                        })?,
+                ),
+                false => stored.index_status(),
+            };
+            if let Some(IndexStatus::Refused { reason }) = &indexes {
                 writeln!(out, "  indexes refused: {}", one_line(reason))?;
                 summary.refused_indexes.push(format!("{model}@{role}"));
             }

@@ -9,6 +9,7 @@ Module map:
 - [`http`]: the one [`axum::Router`] both front doors serve;
 - [`lambda`]: the AWS Lambda front door;
 - [`check`]: `app check`, every stored document read before a handler moves;
+- [`indexes`]: `app indexes`, the declared indexes compared with the stored ones and synced;
 - [`demo`]: the records and token of the zero-configuration demo;
 - [`config`] and [`telemetry`]: start-up settings and logs.
 */
@@ -20,5 +21,6 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod indexes;
 pub mod lambda;
 pub mod telemetry;

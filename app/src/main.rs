@@ -51,6 +51,17 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Check { role } => app::check::run(&application.state.registry, role)
             .await
             .map_err(Into::into),
+        Command::Indexes {
+            role,
+            diff,
+            sync,
+            drop_extra,
+        } => {
+            let mode = app::indexes::IndexesMode::from_flags(diff, sync, drop_extra);
+            app::indexes::run(&application.state.registry, role, mode)
+                .await
+                .map_err(Into::into)
+        }
     };
     application.backend.shutdown().await;
     code

@@ -29,6 +29,14 @@ pub enum RepositoryError {
         reason: String,
     },
 
+    /// The role is read-only in this service (`MONGO_READ_ONLY_<ROLE>`): the write was refused
+    /// before anything reached the database. Retrying will not help; nothing was changed.
+    #[error("the {role} database is read-only in this service: writes through it are refused")]
+    ReadOnly {
+        /// The read-only role.
+        role: Role,
+    },
+
     /// The request cannot be carried out as asked (for example, a page beyond what the
     /// backend can skip).
     #[error("invalid request: {0}")]

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use adapters_mongo::{IndexStatus, MongoRepository, Refusal, ScanReport};
+use adapters_mongo::{IndexDiff, IndexStatus, IndexSync, MongoRepository, Refusal, ScanReport};
 use async_trait::async_trait;
 use domain::{Edit, Entity, Field, Id, Kind};
 use ports::{ListQuery, Page, Repository, RepositoryError, Role};
@@ -106,6 +106,9 @@ pub(crate) trait Scan: Send + Sync {
     ) -> Result<ScanReport, RepositoryError>;
     async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError>;
     fn index_status(&self) -> Option<IndexStatus>;
+    fn creates_indexes(&self) -> bool;
+    async fn index_diff(&self) -> Result<IndexDiff, RepositoryError>;
+    async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError>;
 }
 
 pub(crate) struct MongoScan<T: Entity>(pub(crate) MongoRepository<T>);
@@ -137,6 +140,19 @@ impl<T: Entity> Scan for MongoScan<T> {
 
     fn index_status(&self) -> Option<IndexStatus> {
         self.0.index_status()
+    }
+
+    fn creates_indexes(&self) -> bool {
+        let connection = self.0.connection();
+        connection.auto_index() && !connection.read_only()
+    }
+
+    async fn index_diff(&self) -> Result<IndexDiff, RepositoryError> {
+        self.0.index_diff().await
+    }
+
+    async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
+        self.0.sync_indexes(drop_extra).await
     }
 }
 
@@ -203,6 +219,34 @@ impl StoredCollection {
     /// no I/O.
     pub fn index_status(&self) -> Option<IndexStatus> {
         self.scan.index_status()
+    }
+
+    /// Whether this binding creates its indexes by itself: auto-index on (`MONGO_AUTO_INDEX`)
+    /// and the role writable. A tool reading the database must not create them otherwise.
+    pub fn creates_indexes(&self) -> bool {
+        self.scan.creates_indexes()
+    }
+
+    /// How the collection's indexes differ from those the model declares (missing, extra,
+    /// conflicting), compared by keys and `unique`, never by name: what `app indexes --diff`
+    /// shows an operator who creates indexes by hand (`MONGO_AUTO_INDEX=false`). Creates
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached;
+    /// [`RepositoryError::Internal`] when the server refuses to list the indexes.
+    pub async fn index_diff(&self) -> Result<IndexDiff, RepositoryError> {
+        self.scan.index_diff().await
+    }
+
+    /// Creates the declared indexes that are missing and, only when `drop_extra` is set, drops
+    /// the ones the model does not declare (never `_id`); conflicting ones are left alone and
+    /// reported in [`IndexSync::after`]. What `app indexes --sync` runs.
+    ///
+    /// # Errors
+    /// As [`Self::index_diff`]; an index the server refuses is in the result, not an error.
+    pub async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
+        self.scan.sync_indexes(drop_extra).await
     }
 }
 

@@ -10,7 +10,8 @@ It is what the Node.js system calls `getModel('Branch', 'main')`, made typed and
 - [`Registry::repository`] and [`Registry::repositories`] give typed repositories;
   [`Registry::model`] gives a by-name [`ModelHandle`] (count, get, list as JSON) for generic
   tools, and on MongoDB its [`StoredCollection`], read document by document as stored (what
-  `app check` reports before a migration).
+  `app check` reports before a migration), whose indexes can be compared with the declared
+  ones and brought in line (`app indexes --diff`, `--sync`).
 - A lookup of a model that is not bound is a [`RegistryError`] listing what is registered,
   never a panic; binding to a role that is not configured fails at start-up.
 

@@ -21,6 +21,7 @@ use tower::{Layer, Service, ServiceBuilder};
 use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
 use super::idempotency::IDEMPOTENCY_KEY;
+use super::request_log::X_REQUEST_ID;
 
 /// How long a browser may cache a preflight's answer.
 pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
@@ -103,7 +104,7 @@ impl CorsConfig {
                     IF_NONE_MATCH,
                     IDEMPOTENCY_KEY,
                 ])
-                .expose_headers([ETAG, LOCATION, LINK])
+                .expose_headers([ETAG, LOCATION, LINK, X_REQUEST_ID])
                 .max_age(PREFLIGHT_MAX_AGE);
             ServiceBuilder::new().layer(gate).layer(cors)
         })

@@ -25,6 +25,10 @@ pub enum ApiError {
     /// `403 Forbidden`: the caller's role does not reach this route.
     #[error("this route needs the {0} role")]
     Forbidden(&'static str),
+    /// `403 Forbidden`: the route's database role is read-only in this service
+    /// (`MONGO_READ_ONLY_<ROLE>`); nothing was written.
+    #[error("{0}")]
+    ReadOnly(String),
     /// `404 Not Found`: unknown id or route.
     #[error("{0}")]
     NotFound(String),
@@ -58,7 +62,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::ReadOnly(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -74,6 +78,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::ReadOnly(_) => "read_only",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(Conflict::Duplicate { .. }) => "duplicate",
@@ -117,6 +122,7 @@ impl From<RepositoryError> for ApiError {
             RepositoryError::Unavailable { role, .. } => {
                 ApiError::Unavailable(format!("the {role} database is unavailable; retry later"))
             }
+            RepositoryError::ReadOnly { .. } => ApiError::ReadOnly(error.to_string()),
             RepositoryError::Invalid(_) => ApiError::BadRequest(error.to_string()),
             RepositoryError::Internal(_) => ApiError::Internal(error.to_string()),
         }

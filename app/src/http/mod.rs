@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), deadline))
         .layer(tower::util::option_layer(state.cors.layer()))
         .layer(request_log::layer())
+        .layer(axum::middleware::from_fn(request_log::request_id))
         .with_state(state)
 }
 

@@ -1,0 +1,435 @@
+//! `app indexes [--role R] --diff | --sync [--drop-extra]`: the indexes of every bound
+//! collection against those its model declares, as Mongoose's `diffIndexes` and `syncIndexes`.
+//!
+//! The service creates the declared indexes itself before a repository's first write, unless
+//! `MONGO_AUTO_INDEX=false`: production turns that off so that no request ever starts an index
+//! build, and an operator runs this command instead (on deploy, or after a model change).
+//! Indexes are compared by keys and `unique`, never by name (see
+//! [`adapters_mongo::IndexDiff`]).
+//!
+//! - `--diff` lists, per role and collection (each binding of the registry `serve` builds,
+//!   `EXTRA_BINDINGS` included), the declared indexes that are **missing**, the **extra** ones
+//!   (present, not declared; `_id` aside) and the **conflicting** ones (the keys of a declared
+//!   index with another `unique` option). Exit status 0 when nothing differs, 1 otherwise.
+//! - `--sync` creates what is missing; with `--drop-extra` it also drops the extra indexes
+//!   (never `_id`). It never touches a conflicting index: that must be dropped by hand, since
+//!   the declared one cannot exist next to it, and it is reported. It then reads the indexes
+//!   again and prints what still differs. Exit status 0 when every declared index exists as
+//!   declared (extras kept without `--drop-extra` are reported but do not fail), 1 when a
+//!   conflict remains or the server refused to create or drop an index.
+//!
+//! Like `app check`, it needs MongoDB and refuses to run in memory.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use adapters_mongo::{IndexConflict, IndexDiff, IndexSpec, IndexSync};
+use ports::{RepositoryError, Role, UnknownRole};
+use registry::{Backend, Registry, RegistryError};
+
+/// What `app indexes` is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexesMode {
+    /// Compare only (`--diff`).
+    Diff,
+    /// Create what is missing, and drop the extra indexes when `drop_extra` (`--sync
+    /// [--drop-extra]`).
+    Sync {
+        /// Also drop the indexes the models do not declare.
+        drop_extra: bool,
+    },
+}
+
+impl IndexesMode {
+    /// The mode the command-line flags ask for; clap has already made sure that exactly one
+    /// of `--diff` and `--sync` is given, and `--drop-extra` only with `--sync`.
+    pub fn from_flags(diff: bool, sync: bool, drop_extra: bool) -> Self {
+        if sync && !diff {
+            Self::Sync { drop_extra }
+        } else {
+            Self::Diff
+        }
+    }
+}
+
+/// Why `app indexes` could not look at every collection.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexesError {
+    /// The service runs in memory: there are no indexes to manage.
+    #[error(
+        "app indexes manages the indexes of the MongoDB collections, and the service runs in \
+         memory: set MONGO_URI (and MASTER_ADMIN_MONGO_URI, AUTH_JWT_SECRET) as for `app serve`"
+    )]
+    InMemory,
+    /// `--role` names a role that is not configured.
+    #[error(transparent)]
+    UnknownRole(#[from] UnknownRole),
+    /// A binding listed by the registry could not be looked up.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A collection's indexes could not be read or changed: the database is unreachable, or
+    /// refused to list them.
+    #[error("the indexes of {model} on the {role} role could not be read: {error}")]
+    Database {
+        /// The model, by its plural name.
+        model: String,
+        /// The role.
+        role: Role,
+        /// What the database answered.
+        error: RepositoryError,
+    },
+    /// The report could not be written.
+    #[error("could not write the report: {0}")]
+    Output(#[from] io::Error),
+}
+
+/// One collection: how its indexes differed, and what a sync did.
+#[derive(Debug, Clone)]
+pub struct CollectionIndexes {
+    /// The model, by its plural name (`branches`).
+    pub model: String,
+    /// The role it is bound on.
+    pub role: Role,
+    /// The role's database.
+    pub database: String,
+    /// The collection.
+    pub collection: String,
+    /// The difference before anything was changed.
+    pub diff: IndexDiff,
+    /// What `--sync` did, and the difference after it; `None` for `--diff`.
+    pub sync: Option<IndexSync>,
+}
+
+impl CollectionIndexes {
+    /// The difference as it stands now: after the sync if there was one.
+    pub fn now(&self) -> &IndexDiff {
+        self.sync.as_ref().map_or(&self.diff, |sync| &sync.after)
+    }
+
+    /// Whether this collection passes: for `--diff`, nothing differs; for `--sync`, every
+    /// declared index exists as declared and nothing was refused.
+    pub fn passed(&self) -> bool {
+        match &self.sync {
+            None => self.diff.is_clean(),
+            Some(sync) => {
+                sync.refused.is_empty()
+                    && sync.after.missing.is_empty()
+                    && sync.after.conflicting.is_empty()
+            }
+        }
+    }
+}
+
+/// What `app indexes` found and did, collection by collection: what the exit status follows
+/// from.
+#[derive(Debug, Clone, Default)]
+pub struct IndexesSummary {
+    /// Each collection, in the order looked at.
+    pub collections: Vec<CollectionIndexes>,
+    /// Bindings not stored in MongoDB (repositories bound by hand), as `models@role`.
+    pub skipped: Vec<String>,
+}
+
+impl IndexesSummary {
+    /// How many declared indexes are missing now (after a sync, if any).
+    pub fn missing(&self) -> usize {
+        self.collections.iter().map(|c| c.now().missing.len()).sum()
+    }
+
+    /// How many extra indexes are present now.
+    pub fn extra(&self) -> usize {
+        self.collections.iter().map(|c| c.now().extra.len()).sum()
+    }
+
+    /// How many conflicting indexes are present now.
+    pub fn conflicting(&self) -> usize {
+        self.collections
+            .iter()
+            .map(|c| c.now().conflicting.len())
+            .sum()
+    }
+
+    /// Whether every collection passed (see [`CollectionIndexes::passed`]): exit status 0.
+    pub fn passed(&self) -> bool {
+        self.collections.iter().all(CollectionIndexes::passed)
+    }
+}
+
+/// `app indexes`: [`indexes`] on stdout; exit status 1 when the summary did not pass.
+///
+/// # Errors
+/// See [`IndexesError`].
+pub async fn run(
+    registry: &Registry,
+    role: Option<Role>,
+    mode: IndexesMode,
+) -> Result<ExitCode, IndexesError> {
+    let summary = indexes(registry, role, mode, &mut io::stdout()).await?;
+    Ok(if summary.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Compares (and, for [`IndexesMode::Sync`], brings in line) the indexes of every collection
+/// `registry` binds on `role` (every role when `None`), one after the other, writing each
+/// collection's outcome to `out` as soon as it is known.
+///
+/// # Errors
+/// [`IndexesError::InMemory`] on the in-memory backend; [`IndexesError::UnknownRole`] for a
+/// role that is not configured; [`IndexesError::Database`] when a collection's indexes cannot
+/// be read or the database stops answering (what was done before stays done).
+pub async fn indexes(
+    registry: &Registry,
+    role: Option<Role>,
+    mode: IndexesMode,
+    out: &mut (dyn Write + Send),
+) -> Result<IndexesSummary, IndexesError> {
+    if let Backend::Memory(_) = registry.backend() {
+        return Err(IndexesError::InMemory);
+    }
+    let roles = match role {
+        Some(role) if registry.roles().contains(&role) => vec![role],
+        Some(role) => return Err(UnknownRole::new(role, registry.roles()).into()),
+        None => registry.roles(),
+    };
+    let mut summary = IndexesSummary::default();
+    for role in &roles {
+        let models: Vec<String> = registry
+            .bindings()
+            .into_iter()
+            .filter(|(_, bound)| bound == role)
+            .map(|(model, _)| model)
+            .collect();
+        if models.is_empty() {
+            writeln!(out, "{role}: no model is bound on this role")?;
+        }
+        for model in models {
+            let Some(stored) = registry.model(&model, *role)?.stored() else {
+                writeln!(out, "{role}/{model}: not stored in MongoDB, skipped")?;
+                summary.skipped.push(format!("{model}@{role}"));
+                continue;
+            };
+            let failed = |error| IndexesError::Database {
+                model: model.clone(),
+                role: *role,
+                error,
+            };
+            let (diff, sync) = match mode {
+                IndexesMode::Diff => (stored.index_diff().await.map_err(failed)?, None),
+                IndexesMode::Sync { drop_extra } => {
+                    let diff = stored.index_diff().await.map_err(failed)?;
+                    let sync = stored.sync_indexes(drop_extra).await.map_err(failed)?;
+                    (diff, Some(sync))
+                }
+            };
+            let collection = CollectionIndexes {
+                model: model.clone(),
+                role: *role,
+                database: stored.database().to_owned(),
+                collection: stored.collection().to_owned(),
+                diff,
+                sync,
+            };
+            write_collection(out, &collection)?;
+            summary.collections.push(collection);
+        }
+    }
+    write_summary(out, &roles, mode, &summary)?;
+    Ok(summary)
+}
+
+fn write_collection(out: &mut dyn Write, c: &CollectionIndexes) -> io::Result<()> {
+    let label = format!("{}/{} ({}.{})", c.role, c.model, c.database, c.collection);
+    match &c.sync {
+        None => {
+            let diff = &c.diff;
+            if diff.is_clean() {
+                return writeln!(out, "{label}: as declared");
+            }
+            writeln!(
+                out,
+                "{label}: {} missing, {} extra, {} conflicting",
+                diff.missing.len(),
+                diff.extra.len(),
+                diff.conflicting.len()
+            )?;
+            write_diff(out, diff)
+        }
+        Some(sync) if c.diff.is_clean() && sync.after.is_clean() => {
+            writeln!(out, "{label}: as declared, nothing to do")
+        }
+        Some(sync) => {
+            writeln!(
+                out,
+                "{label}: {} created, {} dropped, {} extra kept, {} refused, {} conflicting",
+                sync.created.len(),
+                sync.dropped.len(),
+                sync.kept.len(),
+                sync.refused.len(),
+                sync.after.conflicting.len()
+            )?;
+            write_indexes(out, "created", &sync.created)?;
+            write_indexes(out, "dropped", &sync.dropped)?;
+            write_indexes(out, "extra, kept (--drop-extra drops it)", &sync.kept)?;
+            for refusal in &sync.refused {
+                writeln!(
+                    out,
+                    "  refused: {}: {}",
+                    refusal.index,
+                    one_line(&refusal.reason)
+                )?;
+            }
+            // What a sync does not fix; extras are listed above, as kept.
+            write_indexes(out, "still missing", &sync.after.missing)?;
+            write_conflicts(out, &sync.after.conflicting)
+        }
+    }
+}
+
+fn write_diff(out: &mut dyn Write, diff: &IndexDiff) -> io::Result<()> {
+    write_indexes(out, "missing", &diff.missing)?;
+    write_indexes(out, "extra", &diff.extra)?;
+    write_conflicts(out, &diff.conflicting)
+}
+
+fn write_indexes(out: &mut dyn Write, what: &str, indexes: &[IndexSpec]) -> io::Result<()> {
+    for index in indexes {
+        writeln!(out, "  {what}: {index}")?;
+    }
+    Ok(())
+}
+
+fn write_conflicts(out: &mut dyn Write, conflicts: &[IndexConflict]) -> io::Result<()> {
+    for conflict in conflicts {
+        writeln!(
+            out,
+            "  conflicting: declared {}, present {}: drop it, then run `app indexes --sync`",
+            conflict.declared, conflict.present
+        )?;
+    }
+    Ok(())
+}
+
+fn write_summary(
+    out: &mut dyn Write,
+    roles: &[Role],
+    mode: IndexesMode,
+    summary: &IndexesSummary,
+) -> io::Result<()> {
+    let roles: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+    let when = match mode {
+        IndexesMode::Diff => "",
+        IndexesMode::Sync { .. } => " after the sync",
+    };
+    writeln!(
+        out,
+        "{} collections on {}{when}: {} missing, {} extra, {} conflicting",
+        summary.collections.len(),
+        roles.join(", "),
+        summary.missing(),
+        summary.extra(),
+        summary.conflicting()
+    )?;
+    if !summary.passed() {
+        writeln!(out, "DIFFERS: {}", advice(mode, summary))?;
+    }
+    Ok(())
+}
+
+/// What an operator can do about what differs.
+fn advice(mode: IndexesMode, summary: &IndexesSummary) -> String {
+    let mut steps = Vec::new();
+    if let IndexesMode::Diff = mode {
+        if summary.missing() > 0 {
+            steps.push("`app indexes --sync` creates the missing indexes");
+        }
+        if summary.extra() > 0 {
+            steps.push("`app indexes --sync --drop-extra` also drops the extra ones");
+        }
+    }
+    let refused = summary
+        .collections
+        .iter()
+        .filter_map(|c| c.sync.as_ref())
+        .any(|sync| !sync.refused.is_empty());
+    if refused {
+        steps.push("what the server refused must be resolved first (duplicates under a unique field: `app check`)");
+    }
+    if summary.conflicting() > 0 {
+        steps.push(
+            "a conflicting index must be dropped by hand before the declared one can be created",
+        );
+    }
+    steps.join("; ")
+}
+
+/// A server's reason may hold line breaks: one report line per refusal.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::config::{Cli, Command};
+
+    #[test]
+    fn indexes_takes_diff_or_sync_and_drop_extra_only_with_sync() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.command);
+        assert_eq!(
+            parse(&["app", "indexes", "--diff"]).unwrap(),
+            Some(Command::Indexes {
+                role: None,
+                diff: true,
+                sync: false,
+                drop_extra: false
+            })
+        );
+        assert_eq!(
+            parse(&["app", "indexes", "--role", "main", "--sync", "--drop-extra"]).unwrap(),
+            Some(Command::Indexes {
+                role: Some(Role::MAIN),
+                diff: false,
+                sync: true,
+                drop_extra: true
+            })
+        );
+        for refused in [
+            &["app", "indexes"][..],
+            &["app", "indexes", "--diff", "--sync"],
+            &["app", "indexes", "--diff", "--drop-extra"],
+            &["app", "indexes", "--drop-extra"],
+            &["app", "indexes", "--diff", "--role", "Main!"],
+        ] {
+            assert!(parse(refused).is_err(), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn the_mode_follows_the_flags() {
+        assert_eq!(
+            IndexesMode::from_flags(true, false, false),
+            IndexesMode::Diff
+        );
+        assert_eq!(
+            IndexesMode::from_flags(false, true, true),
+            IndexesMode::Sync { drop_extra: true }
+        );
+    }
+
+    #[tokio::test]
+    async fn on_the_in_memory_backend_indexes_refuses_naming_mongo_uri() {
+        let registry = Registry::new(Backend::memory(Role::DEFAULTS));
+        let err = indexes(&registry, None, IndexesMode::Diff, &mut Vec::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, IndexesError::InMemory), "{err:?}");
+        assert!(err.to_string().contains("MONGO_URI"), "{err}");
+    }
+}
