@@ -8,6 +8,7 @@
 mod list;
 mod query;
 mod record;
+mod target;
 
 use axum::routing::get;
 use axum::Router;
