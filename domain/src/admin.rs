@@ -40,7 +40,7 @@ impl Admin {
         &self.username
     }
 
-    /// The full name.
+    /// The name shown in the back office.
     pub fn full_name(&self) -> &FullName {
         &self.full_name
     }

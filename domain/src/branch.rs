@@ -26,12 +26,12 @@ impl Branch {
         Self { name, location }
     }
 
-    /// The name.
+    /// The name people call the branch by, unique across the company.
     pub fn name(&self) -> &BranchName {
         &self.name
     }
 
-    /// The location.
+    /// Where the branch is: an address or a site name.
     pub fn location(&self) -> &Location {
         &self.location
     }

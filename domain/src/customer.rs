@@ -60,7 +60,7 @@ impl Customer {
         self.branch_id
     }
 
-    /// The name.
+    /// The company or person the branch deals with.
     pub fn name(&self) -> &CustomerName {
         &self.name
     }
@@ -70,7 +70,7 @@ impl Customer {
         &self.email
     }
 
-    /// The telephone number.
+    /// How the branch reaches the customer by telephone.
     pub fn phone(&self) -> &Phone {
         &self.phone
     }

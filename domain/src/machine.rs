@@ -76,17 +76,17 @@ impl Machine {
         self.branch_id
     }
 
-    /// The name.
+    /// The name the shop floor uses for the machine.
     pub fn name(&self) -> &MachineName {
         &self.name
     }
 
-    /// The serial number.
+    /// The manufacturer's serial number, unique across the company.
     pub fn serial_number(&self) -> &SerialNumber {
         &self.serial_number
     }
 
-    /// The status.
+    /// What the machine is doing now.
     pub fn status(&self) -> MachineStatus {
         self.status
     }

@@ -29,7 +29,7 @@ impl MasterAdmin {
         &self.username
     }
 
-    /// The full name.
+    /// The name shown in the back office.
     pub fn full_name(&self) -> &FullName {
         &self.full_name
     }

@@ -34,7 +34,7 @@ impl Quantity {
         }
     }
 
-    /// The number of units.
+    /// How many units the line orders.
     pub const fn get(self) -> u32 {
         self.0
     }
@@ -61,7 +61,7 @@ impl UnitPrice {
         }
     }
 
-    /// The amount.
+    /// The price of one unit.
     pub const fn get(self) -> f64 {
         self.0
     }
@@ -219,12 +219,12 @@ impl Order {
         self.customer_id
     }
 
-    /// The lines.
+    /// The lines, in the order they were given.
     pub fn items(&self) -> &[LineItem] {
         &self.items
     }
 
-    /// The status.
+    /// Where the order is in production.
     pub fn status(&self) -> OrderStatus {
         self.status
     }

@@ -42,7 +42,7 @@ impl Version {
         Self(number)
     }
 
-    /// The number.
+    /// How many saves, as stored in `__v`.
     pub const fn number(self) -> u32 {
         self.0
     }
@@ -111,12 +111,12 @@ impl<T: Entity> Record<T> {
         }
     }
 
-    /// The id.
+    /// The id the record is stored and addressed under.
     pub fn id(&self) -> Id<T> {
         self.id
     }
 
-    /// The entity.
+    /// The entity as stored, without the record's bookkeeping.
     pub fn entity(&self) -> &T {
         &self.entity
     }

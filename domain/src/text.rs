@@ -50,7 +50,8 @@ macro_rules! bounded_text {
                 Ok(Self(text))
             }
 
-            /// The text.
+            /// The text: trimmed and checked when parsed from a request, as it is when read from
+            /// storage.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
