@@ -1,11 +1,18 @@
 //! How many commands of each kind a client has sent, counted from the driver's command
 //! monitoring events: how tests and operators see what reached the database (one ping per
 //! health interval, one index build despite a hundred writes), without trusting our own code
-//! to count itself. The same events become `debug` lines: names, durations and outcomes only.
+//! to count itself. The same events become `debug` lines: names, durations and outcomes only,
+//! and metrics through the `metrics` facade, labelled with the client's `roles` and the
+//! command's name (one of [`COUNTED`] or `other`, so that the label stays bounded):
+//! `mongodb_commands_total{roles,command,outcome}` (`succeeded` or `failed`),
+//! `mongodb_command_duration_seconds{roles,command}` and, for failures,
+//! `mongodb_command_errors_total{roles,command,error}` (the server's code name, else the
+//! driver's kind of error).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use metrics::{Counter, Histogram};
 use mongodb::event::command::CommandEvent;
 use mongodb::event::EventHandler;
 
@@ -37,6 +44,72 @@ const COUNTED: [&str; 12] = [
     "endSessions",
 ];
 
+/// The metric handles of one command name (one of [`COUNTED`], or `other`), resolved on the
+/// client's first command of that name: later events cost atomics, not a registry lookup,
+/// and names never sent make no series.
+struct CommandHandles {
+    succeeded: Counter,
+    failed: Counter,
+    duration: Histogram,
+}
+
+impl CommandHandles {
+    fn new(roles: &str, command: &'static str) -> Self {
+        let total = |outcome: &'static str| {
+            metrics::counter!(
+                "mongodb_commands_total",
+                "roles" => roles.to_owned(),
+                "command" => command,
+                "outcome" => outcome
+            )
+        };
+        Self {
+            succeeded: total("succeeded"),
+            failed: total("failed"),
+            duration: metrics::histogram!(
+                "mongodb_command_duration_seconds",
+                "roles" => roles.to_owned(),
+                "command" => command
+            ),
+        }
+    }
+}
+
+/// The command metrics of one client serving `roles`.
+struct CommandMetrics {
+    roles: Arc<str>,
+    /// Per counted name, then `other`.
+    handles: Vec<OnceLock<CommandHandles>>,
+}
+
+impl CommandMetrics {
+    fn new(roles: Arc<str>) -> Self {
+        Self {
+            roles,
+            handles: (0..=COUNTED.len()).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The handles of the command `name`, created on first use.
+    fn of(&self, name: &str) -> &CommandHandles {
+        let index = index(name);
+        self.handles[index].get_or_init(|| CommandHandles::new(&self.roles, label(index)))
+    }
+}
+
+/// The `command` label of the name at `index`: the name if counted, else `other`.
+fn label(index: usize) -> &'static str {
+    COUNTED.get(index).copied().unwrap_or("other")
+}
+
+/// The index of `name` in [`COUNTED`], or `COUNTED.len()` for any other name.
+fn index(name: &str) -> usize {
+    COUNTED
+        .iter()
+        .position(|counted| *counted == name)
+        .unwrap_or(COUNTED.len())
+}
+
 /// The live counts of one client, shared by the roles it serves and by its event handler.
 /// One atomic per command name: counting costs no lock on the request path.
 #[derive(Debug, Default)]
@@ -53,10 +126,7 @@ impl CommandCounter {
     }
 
     fn slot(&self, name: &str) -> &AtomicU64 {
-        COUNTED
-            .iter()
-            .position(|counted| *counted == name)
-            .map_or(&self.other, |index| &self.started[index])
+        self.started.get(index(name)).unwrap_or(&self.other)
     }
 
     /// The driver's command event handler for the client whose commands these are, serving
@@ -71,6 +141,7 @@ impl CommandCounter {
         observer: Option<CommandObserver>,
     ) -> EventHandler<CommandEvent> {
         let counter = Arc::clone(self);
+        let metrics = CommandMetrics::new(Arc::clone(&roles));
         EventHandler::callback(move |event| match observed(observer.as_ref(), event) {
             CommandEvent::Started(started) => {
                 counter
@@ -85,16 +156,36 @@ impl CommandCounter {
                     "command started"
                 );
             }
-            CommandEvent::Succeeded(succeeded) => tracing::debug!(
-                target: EVENTS_TARGET,
-                roles = &*roles,
-                command = succeeded.command_name,
-                driver_request_id = succeeded.request_id,
-                duration_ms = succeeded.duration.as_secs_f64() * 1000.0,
-                "command succeeded"
-            ),
+            CommandEvent::Succeeded(succeeded) => {
+                let handles = metrics.of(&succeeded.command_name);
+                handles.succeeded.increment(1);
+                handles.duration.record(succeeded.duration.as_secs_f64());
+                tracing::debug!(
+                    target: EVENTS_TARGET,
+                    roles = &*roles,
+                    command = succeeded.command_name,
+                    driver_request_id = succeeded.request_id,
+                    duration_ms = succeeded.duration.as_secs_f64() * 1000.0,
+                    "command succeeded"
+                );
+            }
             CommandEvent::Failed(failed) => {
                 let (code, code_name) = error_code(&failed.failure).unzip();
+                let handles = metrics.of(&failed.command_name);
+                handles.failed.increment(1);
+                handles.duration.record(failed.duration.as_secs_f64());
+                // Failures are rare: their label set is looked up per event. Code names are
+                // the server's fixed vocabulary, kinds the driver's enum: bounded either way.
+                let error = code_name
+                    .filter(|name| !name.is_empty())
+                    .map_or_else(|| error_kind(&failed.failure), str::to_owned);
+                metrics::counter!(
+                    "mongodb_command_errors_total",
+                    "roles" => roles.to_string(),
+                    "command" => label(index(&failed.command_name)),
+                    "error" => error
+                )
+                .increment(1);
                 tracing::debug!(
                     target: EVENTS_TARGET,
                     roles = &*roles,

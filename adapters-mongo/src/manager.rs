@@ -123,17 +123,22 @@ impl ConnectionManager {
                 read_only: own.read_only,
             });
         }
+        let inner = Inner {
+            slots,
+            bindings,
+            ping_timeout: settings.ping_timeout(),
+            auto_index: settings.auto_index(),
+            command_observer: settings.command_observer(),
+            clients_created: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            shutdown: OnceCell::new(),
+        };
+        // Each client's state gauge exists from the start: disconnected until first use.
+        for slot in &inner.slots {
+            slot.state.serves(inner.roles_of(slot));
+        }
         Self {
-            inner: Arc::new(Inner {
-                slots,
-                bindings,
-                ping_timeout: settings.ping_timeout(),
-                auto_index: settings.auto_index(),
-                command_observer: settings.command_observer(),
-                clients_created: AtomicUsize::new(0),
-                closed: AtomicBool::new(false),
-                shutdown: OnceCell::new(),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
@@ -266,7 +271,10 @@ impl Inner {
         // roles; see `state.rs`, `pool.rs` and `commands.rs`.
         let roles = self.roles_of(slot);
         options.sdam_event_handler = Some(slot.state.event_handler());
-        options.cmap_event_handler = Some(slot.pool.event_handler(Arc::clone(&roles)));
+        options.cmap_event_handler = Some(
+            slot.pool
+                .event_handler(Arc::clone(&roles), slot.max_pool_size),
+        );
         options.command_event_handler = Some(
             slot.commands
                 .event_handler(roles, self.command_observer.clone()),

@@ -10,9 +10,13 @@
 //! Like Mongoose's connection events, each change is logged once (`connecting`, `connected`:
 //! info; `disconnected`: warn, with the kind of error that caused it), naming every role the
 //! client serves. A heartbeat that changes nothing logs nothing.
+//!
+//! The state is also a gauge through the `metrics` facade, set on each change only (never per
+//! heartbeat): `mongodb_client_state{roles,state}` is 1 for the client's current state and 0
+//! for the other three.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use mongodb::error::{Error, ErrorKind, WriteFailure};
 use mongodb::event::sdam::{SdamEvent, TopologyDescription};
@@ -76,7 +80,17 @@ pub(crate) struct StateCell {
     /// The roles the client serves, joined by commas, for the log lines; set when the client is
     /// created.
     roles: OnceLock<Arc<str>>,
+    /// Held while the state gauges are set, so that the last writer sets the latest state.
+    publishing: Mutex<()>,
 }
+
+/// Every state a client reports, in the order of the gauge's series.
+const STATES: [ConnectionState; 4] = [
+    ConnectionState::Disconnected,
+    ConnectionState::Connecting,
+    ConnectionState::Connected,
+    ConnectionState::Disconnecting,
+];
 
 impl StateCell {
     pub(crate) fn get(&self) -> ConnectionState {
@@ -88,10 +102,38 @@ impl StateCell {
         }
     }
 
+    /// The client will serve `roles` (`main,masteradmin`), named in its log lines and its
+    /// state gauge, which this sets for the first time.
+    pub(crate) fn serves(&self, roles: Arc<str>) {
+        let _ = self.roles.set(roles);
+        self.publish();
+    }
+
     /// The client is being created for `roles` (`main,masteradmin`), named in its log lines.
     pub(crate) fn client_created(&self, roles: Arc<str>) {
         let _ = self.roles.set(roles);
         self.observe(CONNECTING, None);
+    }
+
+    /// Sets the state gauge of the client to its current state; nothing before its roles are
+    /// known. Called after each change only, so heartbeats cost nothing here.
+    fn publish(&self) {
+        let Some(roles) = self.roles.get() else {
+            return;
+        };
+        let _publishing = self
+            .publishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let current = self.get();
+        for state in STATES {
+            let gauge = metrics::gauge!(
+                "mongodb_client_state",
+                "roles" => roles.to_string(),
+                "state" => state.as_str()
+            );
+            gauge.set(if state == current { 1.0 } else { 0.0 });
+        }
     }
 
     /// The client could not be created: there is none to connect.
@@ -123,6 +165,7 @@ impl StateCell {
                 DISCONNECTING
             };
             self.log(line(from, to), None);
+            self.publish();
         }
     }
 
@@ -130,6 +173,7 @@ impl StateCell {
     pub(crate) fn closed(&self) {
         let from = self.state.swap(CLOSED, Ordering::AcqRel);
         self.log(line(from, CLOSED), Some(Reason::Shutdown));
+        self.publish();
     }
 
     /// Sets `state` unless shutdown has begun, and logs the change.
@@ -143,6 +187,7 @@ impl StateCell {
             });
         if let Ok(from) = moved {
             self.log(line(from, state), reason);
+            self.publish();
         }
     }
 
@@ -271,6 +316,72 @@ mod tests {
         assert_eq!(cell.get(), ConnectionState::Disconnecting);
         cell.closed();
         assert_eq!(cell.get(), ConnectionState::Disconnected);
+    }
+
+    /// A recorder that counts the gauges looked up, which `publish` does once per state.
+    #[derive(Default)]
+    struct GaugeLookups(std::sync::atomic::AtomicUsize);
+
+    impl metrics::Recorder for GaugeLookups {
+        fn describe_counter(
+            &self,
+            _: metrics::KeyName,
+            _: Option<metrics::Unit>,
+            _: metrics::SharedString,
+        ) {
+        }
+        fn describe_gauge(
+            &self,
+            _: metrics::KeyName,
+            _: Option<metrics::Unit>,
+            _: metrics::SharedString,
+        ) {
+        }
+        fn describe_histogram(
+            &self,
+            _: metrics::KeyName,
+            _: Option<metrics::Unit>,
+            _: metrics::SharedString,
+        ) {
+        }
+        fn register_counter(
+            &self,
+            _: &metrics::Key,
+            _: &metrics::Metadata<'_>,
+        ) -> metrics::Counter {
+            metrics::Counter::noop()
+        }
+        fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+            assert_eq!(key.name(), "mongodb_client_state");
+            self.0.fetch_add(1, Ordering::AcqRel);
+            metrics::Gauge::noop()
+        }
+        fn register_histogram(
+            &self,
+            _: &metrics::Key,
+            _: &metrics::Metadata<'_>,
+        ) -> metrics::Histogram {
+            metrics::Histogram::noop()
+        }
+    }
+
+    #[test]
+    fn the_state_gauge_is_set_on_changes_only_never_per_heartbeat() {
+        let recorder = GaugeLookups::default();
+        metrics::with_local_recorder(&recorder, || {
+            let cell = StateCell::default();
+            cell.answered();
+            assert_eq!(recorder.0.load(Ordering::Acquire), 0, "no roles, no series");
+            cell.serves("main,masteradmin".into());
+            assert_eq!(recorder.0.load(Ordering::Acquire), STATES.len());
+            for _ in 0..10 {
+                // What every heartbeat of a healthy deployment amounts to: no change.
+                cell.observe(CONNECTED, None);
+            }
+            assert_eq!(recorder.0.load(Ordering::Acquire), STATES.len());
+            cell.observe(DISCONNECTED, None);
+            assert_eq!(recorder.0.load(Ordering::Acquire), 2 * STATES.len());
+        });
     }
 
     #[test]

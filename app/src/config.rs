@@ -70,6 +70,12 @@ pub struct Settings {
     #[arg(long, env = "PORT", default_value_t = 3000, global = true)]
     pub port: u16,
 
+    /// Port of the Prometheus metrics listener of `app serve` (`GET /metrics`), on all
+    /// interfaces; unset: no metrics are served (nor kept). Keep it reachable from the
+    /// scraper's network only: it needs no credentials.
+    #[arg(long, env = "METRICS_PORT", global = true)]
+    pub metrics_port: Option<u16>,
+
     /// `text` for people, `json` for log collectors.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t, global = true)]
     pub log_format: LogFormat,

@@ -8,6 +8,7 @@ use app::backend::Application;
 use app::config::{Cli, Command, Settings};
 use app::{http, lambda, telemetry};
 use clap::Parser;
+use metrics_exporter_prometheus::PrometheusHandle;
 use ports::ConnectionState;
 use tokio::net::TcpListener;
 
@@ -34,13 +35,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     } else {
         Command::Serve
     });
+    // Before the application: the database clients resolve their metric handles when created.
+    let metrics = match (command, cli.settings.metrics_port) {
+        (Command::Serve, Some(port)) => Some((port, http::metrics::install()?)),
+        _ => None,
+    };
     // The command is known first: whether memory is allowed depends on it.
     let application = Application::build(cli.settings.app_config(command)?).await?;
     if let app::backend::Backend::Memory(_) = application.backend {
         tracing::warn!("NO DATABASE CONFIGURED: running on the in-memory backend (set MONGO_URI to use MongoDB)");
     }
     let code: Result<ExitCode, Box<dyn std::error::Error>> = match command {
-        Command::Serve => serve(&application, &cli.settings)
+        Command::Serve => serve(&application, &cli.settings, metrics)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Lambda => match lambda::run(&application).await {
@@ -70,6 +76,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
 async fn serve(
     application: &Application,
     settings: &Settings,
+    metrics: Option<(u16, PrometheusHandle)>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let limits = settings.serve_limits();
     if settings.idle_timeout_ms <= settings.request_timeout_ms {
@@ -83,6 +90,17 @@ async fn serve(
     let address = listener.local_addr()?;
     announce_demo(application, address.port());
     tracing::info!(%address, ?limits, "serving HTTP");
+    if let Some((port, handle)) = metrics {
+        let listener = TcpListener::bind(("0.0.0.0", port)).await?;
+        tracing::info!(address = %listener.local_addr()?, "serving metrics on GET /metrics");
+        // Stops on the same signal as the API; its requests are short, so it needs no wait.
+        tokio::spawn(http::serve(
+            listener,
+            http::metrics::router(handle),
+            limits,
+            shutdown_signal(),
+        ));
+    }
     let router = http::router(application.state.clone());
     http::serve(listener, router, limits, shutdown_signal()).await;
     tracing::info!("stopped serving; closing database clients");

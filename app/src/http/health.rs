@@ -281,7 +281,16 @@ impl HealthCache {
         for &role in &roles {
             pinged.entry(self.monitor.client_of(role)).or_insert(role);
         }
-        let answers = join_all(pinged.values().map(|&role| self.ping(role))).await;
+        let answers = join_all(pinged.iter().map(|(&client, &role)| {
+            // The ping stands for every role of its client: its metrics name them all.
+            let served: Vec<&str> = roles
+                .iter()
+                .filter(|&&other| self.monitor.client_of(other) == client)
+                .map(|other| other.as_str())
+                .collect();
+            self.ping(role, served.join(","))
+        }))
+        .await;
         let outcomes: BTreeMap<Option<usize>, Outcome> = pinged.into_keys().zip(answers).collect();
         let roles = roles
             .into_iter()
@@ -298,7 +307,27 @@ impl HealthCache {
         }
     }
 
-    async fn ping(&self, role: Role) -> Outcome {
+    /// Pings `role`, recording the round trip as `mongodb_ping_duration_seconds` and a failure
+    /// as `mongodb_ping_failures_total`, labelled with the `roles` of the client pinged.
+    async fn ping(&self, role: Role, roles: String) -> Outcome {
+        let outcome = self.ping_once(role).await;
+        let failed = |reason: &'static str| {
+            let roles = roles.clone();
+            metrics::counter!("mongodb_ping_failures_total", "roles" => roles, "reason" => reason)
+                .increment(1);
+        };
+        match outcome {
+            Outcome::Answered(latency) => {
+                metrics::histogram!("mongodb_ping_duration_seconds", "roles" => roles.clone())
+                    .record(latency.as_secs_f64());
+            }
+            Outcome::Failed => failed("failed"),
+            Outcome::NoAnswerInTime => failed("timeout"),
+        }
+        outcome
+    }
+
+    async fn ping_once(&self, role: Role) -> Outcome {
         match tokio::time::timeout(self.ping_timeout, self.monitor.ping(role)).await {
             Ok(Ok(latency)) => Outcome::Answered(latency),
             Ok(Err(failure)) => {

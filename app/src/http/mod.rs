@@ -11,6 +11,7 @@ pub mod extract;
 mod guard;
 mod health;
 pub mod idempotency;
+pub mod metrics;
 mod mount;
 mod overview;
 mod request_log;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), idempotency::layer))
         .layer(from_fn_with_state(state.clone(), deadline))
         .layer(tower::util::option_layer(state.cors.layer()))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(request_log::layer())
         .layer(axum::middleware::from_fn(request_log::request_id))
         .with_state(state)
