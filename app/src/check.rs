@@ -25,6 +25,8 @@ use adapters_mongo::{Finding, IndexStatus, ScanReport};
 use ports::{RepositoryError, Role, UnknownRole};
 use registry::{Backend, Registry, RegistryError};
 
+use crate::bindings;
+
 /// How often a scan reports progress on stderr, in documents.
 pub const PROGRESS_EVERY: u64 = 10_000;
 
@@ -134,19 +136,10 @@ pub async fn check(
     if let Backend::Memory(_) = registry.backend() {
         return Err(CheckError::InMemory);
     }
-    let roles = match role {
-        Some(role) if registry.roles().contains(&role) => vec![role],
-        Some(role) => return Err(UnknownRole::new(role, registry.roles()).into()),
-        None => registry.roles(),
-    };
+    let roles = bindings::roles(registry, role)?;
     let mut summary = CheckSummary::default();
     for role in &roles {
-        let models: Vec<String> = registry
-            .bindings()
-            .into_iter()
-            .filter(|(_, bound)| bound == role)
-            .map(|(model, _)| model)
-            .collect();
+        let models = bindings::models_on(registry, *role);
         if models.is_empty() {
             writeln!(out, "{role}: no model is bound on this role")?;
         }

@@ -27,6 +27,8 @@ use adapters_mongo::{IndexConflict, IndexDiff, IndexSpec, IndexSync};
 use ports::{RepositoryError, Role, UnknownRole};
 use registry::{Backend, Registry, RegistryError};
 
+use crate::bindings;
+
 /// What `app indexes` is asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexesMode {
@@ -189,19 +191,10 @@ pub async fn indexes(
     if let Backend::Memory(_) = registry.backend() {
         return Err(IndexesError::InMemory);
     }
-    let roles = match role {
-        Some(role) if registry.roles().contains(&role) => vec![role],
-        Some(role) => return Err(UnknownRole::new(role, registry.roles()).into()),
-        None => registry.roles(),
-    };
+    let roles = bindings::roles(registry, role)?;
     let mut summary = IndexesSummary::default();
     for role in &roles {
-        let models: Vec<String> = registry
-            .bindings()
-            .into_iter()
-            .filter(|(_, bound)| bound == role)
-            .map(|(model, _)| model)
-            .collect();
+        let models = bindings::models_on(registry, *role);
         if models.is_empty() {
             writeln!(out, "{role}: no model is bound on this role")?;
         }

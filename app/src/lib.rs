@@ -17,6 +17,7 @@ Module map:
 
 pub mod auth;
 pub mod backend;
+mod bindings;
 pub mod check;
 pub mod config;
 pub mod demo;

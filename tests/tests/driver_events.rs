@@ -6,8 +6,6 @@
 //! listens, so a subscriber set for one test while other tests run in parallel threads can
 //! miss lines. Alone in its process, the capture sees every line.
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use adapters_mongo::{ConnectionManager, MongoRepository, MongoSettings};
@@ -17,42 +15,13 @@ use domain::{Branch, BranchName, Location};
 use mongodb::bson::doc;
 use ports::{ConnectionMonitor, Repository, Role};
 use serde_json::json;
+use tests::logs::LogBuffer;
 use tests::server::free_port;
 use tests::service::{request, shorten, FreshDatabases, TestService, SELECTION_TIMEOUT};
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// In every record written, and in a value a failing command quotes: never in a log line.
 const MARKER: &str = "BodyMarker123";
-
-/// Log lines, captured in memory.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl LogBuffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// The text lines of `logs` (not the JSON copies) that contain every one of `parts`.
 fn lines_with<'a>(logs: &'a str, parts: &[&str]) -> Vec<&'a str> {

@@ -5,8 +5,6 @@
 //! listens, so a subscriber set for one test while other tests run in parallel threads can
 //! miss lines. Alone in its process, the capture sees every line.
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use adapters_mongo::{MongoRepository, MongoSettings};
@@ -24,45 +22,16 @@ use ports::{ConnectionMonitor, Repository, Role};
 use secrecy::SecretString;
 use serde_json::json;
 use tests::hostile::{answer, config};
+use tests::logs::LogBuffer;
 use tests::server::{free_port, test_server_uri, unique_database_name, uri_with_database};
 use tests::service::{
     foreign_token, request, shorten, with_json_body, TestService, PASSWORD, SECRET,
     SELECTION_TIMEOUT,
 };
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// For a role whose server is down or refuses the login: how long before a 503.
 const DEAD_SELECTION_TIMEOUT: Duration = Duration::from_millis(400);
-
-/// Log lines, captured in memory.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl LogBuffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// What must never be shown, and what a percent-encoded form of the password decodes to.
 const SHOWN_NEVER: [&str; 3] = [PASSWORD, SECRET, "S3cret%50ass"];

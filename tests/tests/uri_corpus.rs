@@ -6,8 +6,6 @@
 //! `secrets.rs`). Only loopback hosts are ever dialled; `+srv` entries are parsed, never
 //! resolved.
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use adapters_mongo::MongoSettings;
@@ -15,9 +13,9 @@ use app::auth::CallerRole;
 use axum::http::{Method, StatusCode};
 use ports::{ConnectionMonitor, Role};
 use tests::hostile::{answer, config};
+use tests::logs::LogBuffer;
 use tests::server::free_port;
 use tests::service::{request, shorten, TestService};
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// One hostile URI and the secrets it holds, each of which must never be shown.
@@ -165,34 +163,5 @@ fn assert_hidden(what: &str, secrets: &[&str], text: &str) {
             "{what}: {secret:?} is shown in {}",
             shorten(text, 2000)
         );
-    }
-}
-
-/// Log lines, captured in memory.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl LogBuffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
     }
 }
