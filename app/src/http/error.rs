@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::{IdError, ValidationError};
 use ports::{Conflict, RepositoryError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use registry::RegistryError;
@@ -91,6 +92,31 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer, `{"error": {"code", "message"}}`: clients branch on the
+/// stable `code`; the `message` is for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong, in [`ErrorBody`].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: `bad_request`, `not_found`, `duplicate`, …
+    code: &'static str,
+    /// For people; never a query, a connection string or a stack trace.
+    message: String,
+}
+
+impl ErrorBody {
+    /// The body of an error with `code` and `message`.
+    pub fn new(code: &'static str, message: String) -> Self {
+        Self {
+            error: ErrorDetail { code, message },
+        }
+    }
+}
+
 /// The cause of a `500`, attached to the response for the request log (which logs it) and
 /// never serialised into the body.
 #[derive(Debug, Clone)]
@@ -102,7 +128,7 @@ impl IntoResponse for ApiError {
             ApiError::Internal(ref cause) => ("internal error".to_owned(), Some(cause.clone())),
             ref other => (other.to_string(), None),
         };
-        let body = json!({ "error": { "code": self.code(), "message": message } });
+        let body = ErrorBody::new(self.code(), message);
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(cause) = cause {
             response.extensions_mut().insert(InternalCause(cause));

@@ -22,12 +22,14 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Extension, State};
 use axum::http::{StatusCode, Uri};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use futures::future::join_all;
 use ports::{ConnectionMonitor, ConnectionState, Role};
 use registry::Registry;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::{AppState, Data};
@@ -38,18 +40,28 @@ use crate::auth::{CallerRole, Identity};
 pub const HEALTH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The health routes, sharing one [`HealthCache`] built for `state`'s registry.
-pub(super) fn routes(state: &AppState) -> Router<AppState> {
+pub(super) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let cache = HealthCache::new(&state.registry, state.ping_timeout, HEALTH_INTERVAL);
-    Router::new()
-        .route("/health", get(health))
-        .route("/health/live", get(live))
-        .route("/health/ready", get(ready))
+    OpenApiRouter::default()
+        .routes(routes!(health))
+        .routes(routes!(live))
+        .routes(routes!(ready))
         .layer(Extension(Arc::new(cache)))
 }
 
 /// `GET /health`: the cached check; with a master admin's token, with latencies, and a new
 /// check on `?fresh=true`. A missing or invalid token is no error here, only less detail:
 /// load balancers send none.
+#[utoipa::path(
+    get, path = "/health", tag = "health", operation_id = "health.check",
+    summary = "Every role's database, from a check at most a second old",
+    params(("fresh" = Option<bool>, Query,
+        description = "With a master admin's token: check now instead of reading the cache")),
+    responses(
+        (status = 200, description = "Every role is up", body = Data<Health>),
+        (status = 503, description = "A role is down", body = Data<Health>),
+    )
+)]
 async fn health(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<HealthCache>>,
@@ -75,11 +87,24 @@ async fn health(
 }
 
 /// `GET /health/live`: the process is up and serving; touches nothing else.
+#[utoipa::path(
+    get, path = "/health/live", tag = "health", operation_id = "health.live",
+    summary = "The process serves; no database is asked",
+    responses((status = 200, description = "Serving", body = Data<Live>))
+)]
 async fn live() -> Json<Data<Live>> {
     Data::json(Live { status: "ok" })
 }
 
 /// `GET /health/ready`: every role reachable, from the cached check.
+#[utoipa::path(
+    get, path = "/health/ready", tag = "health", operation_id = "health.ready",
+    summary = "Every role's database reachable, for a load balancer",
+    responses(
+        (status = 200, description = "Ready", body = Data<Health>),
+        (status = 503, description = "A role is down", body = Data<Health>),
+    )
+)]
 async fn ready(Extension(cache): Extension<Arc<HealthCache>>) -> (StatusCode, Json<Data<Health>>) {
     cache.check(false).await.answer(false)
 }
@@ -95,13 +120,13 @@ fn asks_fresh(query: Option<&str>) -> bool {
 }
 
 /// The body of `GET /health/live`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Live {
     status: &'static str,
 }
 
 /// The body of `GET /health` and `GET /health/ready`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     /// `ok` when every role is up, `degraded` otherwise.
@@ -117,7 +142,7 @@ pub struct Health {
 }
 
 /// A model whose declared indexes the server refused.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IndexRefusal {
     model: String,
     role: &'static str,
@@ -125,7 +150,7 @@ pub struct IndexRefusal {
 }
 
 /// The health of one role's database.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleHealth {
     state: &'static str,

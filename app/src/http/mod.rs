@@ -13,6 +13,7 @@ mod health;
 pub mod idempotency;
 pub mod metrics;
 mod mount;
+pub mod openapi;
 mod overview;
 mod request_log;
 mod resources;
@@ -60,7 +61,7 @@ pub struct AppState {
 }
 
 /// A success body: `{"data": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Data<T> {
     /// The payload.
     pub data: T,
@@ -88,13 +89,18 @@ pub fn back_office_routes() -> Vec<Mount> {
 }
 
 /// The whole API: `/health`, `/health/live` and `/health/ready` (sharing one cache of the
-/// databases' health, made here), then every mount of `state`.
+/// databases' health, made here), every mount of `state`, and `/openapi.json`, which
+/// documents them all.
 pub fn router(state: AppState) -> Router {
-    let routes = state.mounts.iter().fold(Router::new(), |routes, mount| {
-        routes.merge(mount.router(&state))
-    });
-    health::routes(&state)
-        .merge(routes)
+    let documented = state
+        .mounts
+        .iter()
+        .fold(health::routes(&state), |routes, mount| {
+            routes.merge(mount.router(&state))
+        });
+    let (routes, document) = documented.split_for_parts();
+    routes
+        .merge(openapi::route(document))
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -6,11 +6,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::middleware::{from_fn_with_state, map_response};
-use axum::routing::get;
-use axum::Router;
 use domain::{plural_name, Branch, Entity, MasterAdmin, Model, Order};
 use ports::Role;
 use registry::Registry;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::guard;
 use super::request_log::RouteRoles;
@@ -26,7 +26,7 @@ pub enum Access {
     MasterAdmin,
 }
 
-type AddRoutes = dyn Fn() -> Router<AppState> + Send + Sync;
+type AddRoutes = dyn Fn() -> OpenApiRouter<AppState> + Send + Sync;
 
 /// A group of routes with what it needs: the (model, role) bindings it reads and its access.
 #[derive(Clone)]
@@ -87,10 +87,10 @@ pub fn reports() -> Mount {
         access: Access::MasterAdmin,
         roles: Role::DEFAULTS.to_vec(),
         routes: Arc::new(|| {
-            Router::new()
-                .route("/dashboard", get(super::overview::dashboard))
-                .route("/me", get(super::overview::me))
-                .route("/counts", get(super::overview::counts))
+            OpenApiRouter::default()
+                .routes(routes!(super::overview::dashboard))
+                .routes(routes!(super::overview::me))
+                .routes(routes!(super::overview::counts))
         }),
     }
 }
@@ -118,8 +118,9 @@ impl Mount {
         Ok(())
     }
 
-    /// The routes, guarded and tagged with their roles for the request log.
-    pub(crate) fn router(&self, state: &AppState) -> Router<AppState> {
+    /// The routes with their documentation, guarded and tagged with their roles for the
+    /// request log.
+    pub(crate) fn router(&self, state: &AppState) -> OpenApiRouter<AppState> {
         let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
         let tagged = (self.routes)().route_layer(map_response(RouteRoles::new(&roles).tag()));
         match self.access {

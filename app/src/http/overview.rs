@@ -7,8 +7,9 @@ use axum::Json;
 use domain::{Branch, Id, MasterAdmin, Order};
 use ports::Role;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::AppQuery;
 use super::{AppState, Data};
 use crate::auth::Identity;
@@ -16,7 +17,7 @@ use registry::ByNameError;
 
 /// The counts of `GET /dashboard`, as the Node.js handler answers them: `totalAdmins` is the
 /// number of master admins (the seed's `MasterAdmin.countDocuments({})`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Dashboard {
     total_admins: u64,
@@ -26,6 +27,18 @@ pub struct Dashboard {
 
 /// Counts from both databases, read concurrently. If either database fails the whole answer
 /// is a `503` naming the role: partial counts would be wrong counts.
+#[utoipa::path(
+    get, path = "/dashboard", tag = "reports", operation_id = "reports.dashboard",
+    summary = "Master admins, branches and orders, counted",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The counts", body = Data<Dashboard>),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a master admin", body = ErrorBody),
+        (status = 503, description = "A database is unavailable", body = ErrorBody),
+        (status = 500, description = "A stored record cannot be read", body = ErrorBody),
+    )
+)]
 pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Data<Dashboard>>> {
     let registry = &state.registry;
     let admins = registry.repository::<MasterAdmin>(Role::MASTERADMIN)?;
@@ -41,7 +54,7 @@ pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Data<Das
 }
 
 /// The body of `GET /me`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
     full_name: String,
@@ -49,6 +62,19 @@ pub struct Me {
 }
 
 /// The calling master admin's name from `masteradmin` and the branch count from `main`.
+#[utoipa::path(
+    get, path = "/me", tag = "reports", operation_id = "reports.me",
+    summary = "The calling master admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's name and the branch count", body = Data<Me>),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a master admin", body = ErrorBody),
+        (status = 404, description = "The caller's account is gone", body = ErrorBody),
+        (status = 503, description = "A database is unavailable", body = ErrorBody),
+        (status = 500, description = "A stored record cannot be read", body = ErrorBody),
+    )
+)]
 pub async fn me(State(state): State<AppState>, caller: Identity) -> ApiResult<Json<Data<Me>>> {
     let id: Id<MasterAdmin> = Id::parse(caller.subject())
         .map_err(|_| ApiError::NotFound("the token's subject is not a master admin id".into()))?;
@@ -64,8 +90,9 @@ pub async fn me(State(state): State<AppState>, caller: Identity) -> ApiResult<Js
 }
 
 /// `?role=&entities=` of `GET /counts`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CountsQuery {
     /// `main` or `masteradmin`.
     role: String,
@@ -78,6 +105,21 @@ const MAX_COUNTED: usize = 12;
 
 /// Counts entity kinds by name on a role, concurrently: the registry's access by name, for
 /// tools that do not know the entity types (and for kinds bound with `EXTRA_BINDINGS`).
+#[utoipa::path(
+    get, path = "/counts", tag = "reports", operation_id = "reports.counts",
+    summary = "Records of models named in the query, counted on one role",
+    security(("bearer" = [])),
+    params(CountsQuery),
+    responses(
+        (status = 200, description = "The count of each model, by name",
+            body = Data<BTreeMap<String, u64>>),
+        (status = 400, description = "An unknown role or model", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a master admin", body = ErrorBody),
+        (status = 503, description = "A database is unavailable", body = ErrorBody),
+        (status = 500, description = "A stored record cannot be read", body = ErrorBody),
+    )
+)]
 pub async fn counts(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<CountsQuery>,

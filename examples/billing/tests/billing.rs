@@ -21,6 +21,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use tests::contract::any_model;
 use tests::server::{test_server_uri, unique_database_name, uri_with_database};
+use tests::service::ApiContract;
 use tower::ServiceExt;
 
 fn invoice(n: u32) -> Invoice {
@@ -101,6 +102,13 @@ async fn call(
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
+    let (status, body) = answer(application, request).await;
+    let contract = ApiContract::new(published_contract(application).await);
+    contract.check(&method.parse().unwrap(), uri, status, &body);
+    (status, body)
+}
+
+async fn answer(application: &Application, request: Request<Body>) -> (StatusCode, Value) {
     let response = app::http::router(application.state.clone())
         .oneshot(request)
         .await
@@ -113,10 +121,26 @@ async fn call(
     )
 }
 
+/// What the service publishes at `/openapi.json`.
+async fn published_contract(application: &Application) -> Value {
+    let request = Request::get("/openapi.json").body(Body::empty()).unwrap();
+    let (status, document) = answer(application, request).await;
+    assert_eq!(status, StatusCode::OK);
+    document
+}
+
 /// The service's configuration on MongoDB with `settings` and a token secret.
 fn on_mongodb(settings: MongoSettings) -> AppConfig {
     AppConfig {
         backend: BackendConfig::Mongo(Box::new(settings)),
+        ..in_memory()
+    }
+}
+
+/// The service's configuration in memory, with a token secret.
+fn in_memory() -> AppConfig {
+    AppConfig {
+        backend: BackendConfig::Memory,
         jwt_secret: Some(SecretString::from("billing-test-secret-of-32-bytes!")),
         token_policy: TokenPolicy::default(),
         bindings: String::new(),
@@ -178,6 +202,61 @@ async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere
         );
     }
     application.backend.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_published_contract_documents_invoices_from_their_declaration_alone() {
+    let application = Application::build_service(in_memory(), billing::service())
+        .await
+        .unwrap();
+    let document = published_contract(&application).await;
+
+    let methods = |path: &str| -> Vec<String> {
+        let item = document["paths"][path].as_object();
+        let mut methods: Vec<String> = item
+            .map(|item| item.keys().cloned().collect())
+            .unwrap_or_default();
+        methods.sort();
+        methods
+    };
+    assert_eq!(methods("/invoices"), ["get", "post"]);
+    assert_eq!(methods("/invoices/{id}"), ["delete", "get", "patch"]);
+    let filters: Vec<&Value> = document["paths"]["/invoices"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|parameter| &parameter["name"])
+        .collect();
+    assert!(filters.contains(&&json!("branchId")), "{filters:?}");
+    assert!(filters.contains(&&json!("status")), "{filters:?}");
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["NewInvoice"]["required"],
+        json!(["branchId", "number", "amountCents"])
+    );
+    assert!(
+        schemas["InvoiceChange"]["properties"]
+            .get("number")
+            .is_none(),
+        "fixed"
+    );
+    assert_eq!(
+        schemas["Invoice"]["properties"]["status"]["enum"],
+        json!(["draft", "issued", "paid", "void"])
+    );
+
+    // Every answer of `call` is checked against this document.
+    let (status, branch) = call(
+        &application,
+        "POST",
+        "/branches",
+        json!({"name": "Lyon", "location": "Forge"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{branch}");
+    let body = json!({"branchId": branch["data"]["id"], "number": "INV-1", "amountCents": 1});
+    let (status, created) = call(&application, "POST", "/invoices", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+mod documented;
 mod reply;
 mod stored;
 
@@ -42,6 +43,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+pub use documented::ApiContract;
 pub use reply::Reply;
 pub use stored::{
     all_documents, changes, count, raw_client, same_snapshot, snapshot, stored, FreshDatabases,
@@ -74,6 +76,8 @@ const CALLER: &str = "test-caller";
 pub struct TestService {
     application: Application,
     router: Router,
+    /// What `/openapi.json` publishes, which every answer read by [`TestService::call`] keeps.
+    contract: ApiContract,
     /// Set when the service was built on the test server.
     databases: Option<Databases>,
 }
@@ -118,9 +122,11 @@ impl TestService {
             .await
             .expect("the service starts without reaching any database");
         let router = app::http::router(application.state.clone());
+        let contract = ApiContract::new(published_document(&router).await);
         Self {
             application,
             router,
+            contract,
             databases: None,
         }
     }
@@ -196,15 +202,25 @@ impl TestService {
         self.application.keys().issue(subject, role, TOKEN_TTL)
     }
 
-    /// Sends `request` through the router and reads the answer.
+    /// Sends `request` through the router, reads the answer, and checks it against the
+    /// service's published contract ([`ApiContract::check`]).
     pub async fn call(&self, request: Request<Body>) -> Reply {
+        let (method, path) = (request.method().clone(), request.uri().to_string());
         let response = self
             .router
             .clone()
             .oneshot(request)
             .await
             .expect("the router is infallible");
-        Reply::read(response).await
+        let reply = Reply::read(response).await;
+        self.contract
+            .check(&method, &path, reply.status, &reply.body);
+        reply
+    }
+
+    /// The contract the service publishes at `/openapi.json`.
+    pub fn contract(&self) -> &ApiContract {
+        &self.contract
     }
 
     /// Sends a request with a JSON body, if any, and a bearer `token`, if any.
@@ -327,6 +343,19 @@ impl TestService {
             databases.client.clone().shutdown().await;
         }
     }
+}
+
+/// The body of `GET /openapi.json`, which needs no token.
+async fn published_document(router: &Router) -> Value {
+    let request = request(Method::GET, app::http::openapi::PATH, None, None);
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router is infallible");
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body
 }
 
 /// A request to `path` with a bearer `token`, if any, and a JSON `body` sent as it is, if any.

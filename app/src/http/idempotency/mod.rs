@@ -41,7 +41,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 mod store;
@@ -49,7 +48,7 @@ mod store;
 pub use self::store::{
     Begin, Fingerprint, IdempotencyStore, MemoryIdempotencyStore, ScopedKey, StoredResponse,
 };
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::{AppState, BODY_LIMIT_BYTES};
 use crate::auth::Identity;
 
@@ -137,7 +136,7 @@ impl IdempotencyError {
 impl IntoResponse for IdempotencyError {
     /// The API's error shape, `{"error": {"code", "message"}}`.
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        let body = ErrorBody::new(self.code(), self.to_string());
         (self.status(), Json(body)).into_response()
     }
 }

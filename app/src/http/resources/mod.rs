@@ -11,29 +11,33 @@ mod record;
 mod target;
 
 use axum::routing::get;
-use axum::Router;
 use domain::Entity;
 use ports::Role;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use self::query::MAX_SKIP;
 
 use self::list::list;
 use self::record::{create, delete, read, update};
+use super::openapi::crud;
 use super::AppState;
 
-/// The routes of `R` on `role`: list and create at `path`, read, change and delete under
-/// `path/{id}`.
-pub(crate) fn crud_routes<R: Entity>(path: &str, role: Role) -> Router<AppState> {
-    Router::new()
-        .route(
-            path,
+/// The routes of `R` on `role`, each with its documentation: list and create at `path`,
+/// read, change and delete under `path/{id}`.
+pub(crate) fn crud_routes<R: Entity>(path: &str, role: Role) -> OpenApiRouter<AppState> {
+    let (schemas, collection) = crud::collection::<R>(path);
+    OpenApiRouter::default()
+        .routes((
+            schemas,
+            collection,
             get(move |state, uri, query| list::<R>(state, role, uri, query))
                 .post(move |state, uri, body| create::<R>(state, role, uri, body)),
-        )
-        .route(
-            &format!("{path}/{{id}}"),
+        ))
+        .routes((
+            Vec::new(),
+            crud::record::<R>(path),
             get(move |state, id| read::<R>(state, role, id))
                 .patch(move |state, id, body| update::<R>(state, role, id, body))
                 .delete(move |state, id| delete::<R>(state, role, id)),
-        )
+        ))
 }

@@ -1,0 +1,213 @@
+//! A model's three shapes in the API, written from its declaration ([`Model::FIELDS`]), so a
+//! model mounted by another team is documented exactly as ours are:
+//! - the record an answer carries (`Branch`): every field, `id`, `createdAt`, `updatedAt`;
+//!   no bounds, because stored values are read as they are;
+//! - the create request (`NewBranch`): the fields a request may set, the required ones
+//!   required, nothing else accepted;
+//! - the change request (`BranchChange`): the fields a patch may change, all optional.
+
+use domain::{Edit, Field, Kind, Model};
+use serde_json::Value;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
+};
+use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
+
+/// An id as the API shows it: the 24 hexadecimal characters of a MongoDB ObjectId.
+pub(crate) const ID_PATTERN: &str = "^[0-9a-f]{24}$";
+
+/// Which of a model's shapes a schema describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Record,
+    New,
+    Change,
+}
+
+/// The component name of the record of `M`; the request forms are `New{name}` and
+/// `{name}Change`.
+pub(crate) fn record_name<M: Model>() -> String {
+    M::NAME.to_owned()
+}
+
+/// The component name of `M`'s create request.
+pub(crate) fn new_name<M: Model>() -> String {
+    format!("New{}", M::NAME)
+}
+
+/// The component name of `M`'s change request.
+pub(crate) fn change_name<M: Model>() -> String {
+    format!("{}Change", M::NAME)
+}
+
+/// The three components of `M`, by name.
+pub(crate) fn model_components<M: Model>() -> Vec<(String, RefOr<Schema>)> {
+    vec![
+        (record_name::<M>(), record(M::FIELDS).into()),
+        (new_name::<M>(), object(M::FIELDS, Shape::New).into()),
+        (change_name::<M>(), object(M::FIELDS, Shape::Change).into()),
+    ]
+}
+
+/// An id: what `id` and every reference carry.
+pub(crate) fn id() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(ID_PATTERN))
+}
+
+/// A record: its fields plus the id and timestamps every stored record has.
+fn record(fields: &[Field]) -> Schema {
+    let timestamp = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+    };
+    let mut schema = object(fields, Shape::Record);
+    if let Schema::Object(object) = &mut schema {
+        for (name, property) in [
+            ("id", id()),
+            ("createdAt", timestamp()),
+            ("updatedAt", timestamp()),
+        ] {
+            object.properties.insert(name.to_owned(), property.into());
+            object.required.push(name.to_owned());
+        }
+    }
+    schema
+}
+
+/// The fields of `shape` as a closed object: no other key is answered or accepted.
+fn object(fields: &[Field], shape: Shape) -> Schema {
+    let closed = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    fields
+        .iter()
+        .filter(|field| carried(field, shape))
+        .fold(closed, |object, field| {
+            let object = object.property(field.name, value(field, shape));
+            if required(field, shape) {
+                object.required(field.name)
+            } else {
+                object
+            }
+        })
+        .into()
+}
+
+/// Whether `shape` carries `field`: a record every field, a create request all but those the
+/// rules compute, a change request those a request may change.
+fn carried(field: &Field, shape: Shape) -> bool {
+    match shape {
+        Shape::Record => true,
+        Shape::New => field.edit != Edit::Derived,
+        Shape::Change => field.edit == Edit::Free,
+    }
+}
+
+fn required(field: &Field, shape: Shape) -> bool {
+    match shape {
+        Shape::Record => !field.optional,
+        Shape::New => field.required_on_create,
+        Shape::Change => false,
+    }
+}
+
+/// The schema of one field's value; an optional field may also be `null` (a record shows an
+/// unset field as `null`, and a change sets one to `null` to clear it).
+fn value(field: &Field, shape: Shape) -> RefOr<Schema> {
+    let of_type = |kind: Type| -> SchemaType {
+        if field.optional {
+            [kind, Type::Null].into_iter().collect()
+        } else {
+            kind.into()
+        }
+    };
+    let scalar = |kind: Type| ObjectBuilder::new().schema_type(of_type(kind));
+    match field.kind {
+        Kind::Text => scalar(Type::String).into(),
+        Kind::Integer => scalar(Type::Integer).into(),
+        Kind::Number => scalar(Type::Number).into(),
+        Kind::Choice(names) => {
+            let mut values: Vec<Value> = names.iter().map(|name| Value::from(*name)).collect();
+            if field.optional {
+                values.push(Value::Null);
+            }
+            scalar(Type::String).enum_values(Some(values)).into()
+        }
+        Kind::Reference(model) => scalar(Type::String)
+            .pattern(Some(ID_PATTERN))
+            .description(Some(format!("The id of a {model}.")))
+            .into(),
+        Kind::Records(nested) => {
+            // A nested record is created whole, in a create or a change: its create form.
+            let item_shape = if shape == Shape::Record {
+                Shape::Record
+            } else {
+                Shape::New
+            };
+            ArrayBuilder::new()
+                .items(RefOr::T(object(nested, item_shape)))
+                .into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{Branch, Order};
+    use serde_json::json;
+
+    use super::*;
+
+    fn component<M: Model>(name: &str) -> Value {
+        let (_, schema) = model_components::<M>()
+            .into_iter()
+            .find(|(component, _)| component == name)
+            .expect("a component of that name");
+        serde_json::to_value(schema).expect("a schema serialises")
+    }
+
+    #[test]
+    fn a_record_has_its_id_timestamps_and_every_field_and_nothing_else() {
+        let branch = component::<Branch>("Branch");
+        let required = branch["required"].as_array().expect("required fields");
+        for name in ["id", "createdAt", "updatedAt", "name"] {
+            assert!(
+                required.contains(&json!(name)),
+                "{name} is required: {branch}"
+            );
+        }
+        assert_eq!(branch["additionalProperties"], json!(false));
+        assert_eq!(branch["properties"]["id"]["pattern"], json!(ID_PATTERN));
+    }
+
+    #[test]
+    fn the_request_forms_follow_who_sets_each_field() {
+        let new_order = component::<Order>("NewOrder");
+        let change = component::<Order>("OrderChange");
+        assert!(
+            new_order["properties"].get("total").is_none(),
+            "derived: {new_order}"
+        );
+        assert!(
+            new_order["properties"].get("branchId").is_some(),
+            "{new_order}"
+        );
+        assert!(
+            change["properties"].get("branchId").is_none(),
+            "fixed: {change}"
+        );
+        assert!(
+            change.get("required").is_none(),
+            "a change requires nothing: {change}"
+        );
+        let items = &new_order["properties"]["items"]["items"];
+        assert_eq!(items["additionalProperties"], json!(false), "{items}");
+        let status = &change["properties"]["status"]["enum"];
+        assert!(status
+            .as_array()
+            .is_some_and(|names| names.contains(&json!("pending"))));
+    }
+}
