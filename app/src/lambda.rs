@@ -4,6 +4,10 @@
 //! its database clients are created once and reused by every invocation that environment
 //! serves. Behind API Gateway the caller's identity is the one its authorizer verified,
 //! read from the event's request context rather than from a header.
+//!
+//! Nothing scrapes a Lambda function, so the metrics `serve` shows to Prometheus go out here
+//! as CloudWatch Embedded Metric Format documents ([`install_metrics`]): JSON lines on stdout,
+//! written after each invocation, which CloudWatch Logs turns into metrics.
 
 use axum::extract::Request;
 use axum::http::uri::PathAndQuery;
@@ -13,6 +17,7 @@ use axum::response::Response;
 use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
+use metrics_cloudwatch_embedded::Collector;
 use serde_json::Value;
 use tower::ServiceBuilder;
 
@@ -52,14 +57,56 @@ fn event_path(mut request: Request) -> Request {
     request
 }
 
-/// Serves Lambda events until the runtime stops the environment. The `app` binary gets here
-/// on MongoDB, or in memory only when asked for explicitly
-/// ([`crate::config::Settings::backend_kind`]).
+/// The CloudWatch namespace of the service's metrics.
+pub const METRICS_NAMESPACE: &str = "BackOffice";
+
+/// Why the CloudWatch metrics recorder could not be installed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot install the CloudWatch metrics recorder: {0}")]
+pub struct MetricsInstallError(String);
+
+/// Installs the process's `metrics` recorder for Lambda: the same metrics as `serve`'s
+/// Prometheus listener (same names and labels), kept for one invocation at a time and written
+/// as Embedded Metric Format documents by [`run`], with the invocation's `requestId` and, on
+/// the first invocation of an environment, `cold_starts_total`. The function's name, when the
+/// runtime gives one, is a dimension of every metric. Call it before the [`Application`] is
+/// built: the database clients resolve their metric handles when created.
+///
+/// # Errors
+/// When another recorder was installed first in this process.
+pub fn install_metrics() -> Result<&'static Collector, MetricsInstallError> {
+    let mut builder = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(METRICS_NAMESPACE)
+        .lambda_cold_start_metric("cold_starts_total")
+        .with_lambda_request_id("requestId");
+    if let Ok(function) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
+        builder = builder.with_dimension("function", function);
+    }
+    let collector = builder
+        .init()
+        .map_err(|error| MetricsInstallError(error.to_string()))?;
+    crate::http::metrics::describe();
+    Ok(collector)
+}
+
+/// Serves Lambda events until the runtime stops the environment, writing the metrics of each
+/// invocation after it when given a collector ([`install_metrics`]; `None` for a service
+/// that records its own). The `app` binary gets here on MongoDB, or in memory only when asked
+/// for explicitly ([`crate::config::Settings::backend_kind`]).
 ///
 /// # Errors
 /// The runtime's error if it cannot reach the Lambda API.
-pub async fn run(application: &Application) -> Result<(), lambda_http::Error> {
-    lambda_http::run(lambda_router(application)).await
+pub async fn run(
+    application: &Application,
+    metrics: Option<&'static Collector>,
+) -> Result<(), lambda_http::Error> {
+    let router = lambda_router(application);
+    match metrics {
+        Some(metrics) => {
+            metrics_cloudwatch_embedded::lambda::service::run_http(metrics, router).await
+        }
+        None => lambda_http::run(router).await,
+    }
 }
 
 /// Puts the authorizer's verified identity on the request, where the identity extractor

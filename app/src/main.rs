@@ -40,6 +40,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         (Command::Serve, Some(port)) => Some((port, http::metrics::install()?)),
         _ => None,
     };
+    let lambda_metrics = match command {
+        Command::Lambda => Some(lambda::install_metrics()?),
+        _ => None,
+    };
     // The command is known first: whether memory is allowed depends on it.
     let application = Application::build(cli.settings.app_config(command)?).await?;
     if let app::backend::Backend::Memory(_) = application.backend {
@@ -49,7 +53,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Serve => serve(&application, &cli.settings, metrics)
             .await
             .map(|()| ExitCode::SUCCESS),
-        Command::Lambda => match lambda::run(&application).await {
+        Command::Lambda => match lambda::run(&application, lambda_metrics).await {
             Ok(()) => Ok(ExitCode::SUCCESS),
             Err(error) => Err(error),
         },

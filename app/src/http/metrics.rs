@@ -70,8 +70,9 @@ pub fn install() -> Result<PrometheusHandle, InstallError> {
         .map_err(InstallError)
 }
 
-/// The `# HELP` lines of the service's own metrics.
-fn describe() {
+/// The descriptions (and units) of the service's own metrics, for whichever recorder is
+/// installed: `# HELP` lines in Prometheus.
+pub(crate) fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_counter!(
         "http_requests_total",
