@@ -23,7 +23,7 @@ use ports::{ConnectionMonitor, ListQuery, Page, Repository, RepositoryError, Rol
 use serde_json::json;
 use tests::contract::branch;
 use tests::server::{known_server_gap, test_server_uri, unique_database_name, uri_with_database};
-use tests::service::{count, FreshDatabases, TestService};
+use tests::service::{count, FreshDatabases, TestService, SELECTION_TIMEOUT};
 
 /// The fields of a started command that carry options, by database and command name.
 #[derive(Debug, Clone)]
@@ -356,4 +356,39 @@ async fn roles_with_different_pool_options_get_a_client_each() {
         (2, 1),
         "main and billing count on one client, masteradmin on its own"
     );
+}
+
+/// The service is built with the driver's zstd and snappy compressors (`app`'s default
+/// `compression` feature): a URI asking for them is accepted (without the feature the driver
+/// refuses it as it is parsed), and the service stores and reads through it. Whether messages
+/// are compressed is agreed with the server in the handshake (the test server offers no
+/// compressor, a real mongod does), so this checks the build and the URI, not the bytes.
+#[tokio::test]
+async fn a_uri_asking_for_zstd_and_snappy_compression_is_served() {
+    let databases = FreshDatabases::new("compressed");
+    let compressed = |role: Role| {
+        let uri = databases.uri(role);
+        let separator = if uri.contains('?') { '&' } else { '?' };
+        format!("{uri}{separator}compressors=zstd,snappy")
+    };
+    let settings = MongoSettings::new(compressed(Role::MAIN))
+        .unwrap()
+        .with_masteradmin_uri(compressed(Role::MASTERADMIN))
+        .unwrap()
+        .with_server_selection_timeout(SELECTION_TIMEOUT);
+    let config = TestService::config(settings);
+    let app = TestService::looking_at(config, &databases.main, &databases.masteradmin).await;
+    let token = app.token(CallerRole::User);
+
+    let id = app
+        .create(
+            "/branches",
+            &token,
+            json!({"name": "Lyon", "location": "Forge"}),
+        )
+        .await;
+    let read = app.get(&format!("/branches/{id}"), &token).await;
+    assert_eq!(read.data(StatusCode::OK)["name"], "Lyon");
+    assert_eq!(count(app.main(), "branches").await, 1);
+    app.finish().await;
 }
