@@ -4,12 +4,11 @@
 //! Every route is registered through [`OpenApiRouter`](utoipa_axum::router::OpenApiRouter)
 //! together with its documentation, so a route cannot be served undocumented: the reports and
 //! health handlers carry `#[utoipa::path]`, and a model's CRUD routes are documented from its
-//! declaration ([`crud`]), which is how a model mounted by another team appears here with no
-//! line of its own.
+//! declaration (`resources/documented.rs`, in the words of [`operations`] and [`schemas`]),
+//! which is how a model mounted by another team appears here with no line of its own.
 
-pub(crate) mod crud;
-mod operations;
-mod schemas;
+pub(crate) mod operations;
+pub(crate) mod schemas;
 
 use std::sync::Arc;
 

@@ -9,11 +9,13 @@ use utoipa::openapi::path::{
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 
-use super::operations::{
+use super::MAX_SKIP;
+use crate::http::openapi::operations::{
     component, data, errors, json_body, operation, parameter, scalar, success, with_token,
 };
-use super::schemas::{self, change_name, id, model_components, new_name, record_name};
-use crate::http::resources::MAX_SKIP;
+use crate::http::openapi::schemas::{
+    self, change_name, id, model_components, new_name, record_name,
+};
 
 /// The documentation of `M`'s routes at `path` (`/branches`): the model's components, and the
 /// list and create operations.

@@ -5,6 +5,7 @@
 //! [`Model::Change`](domain::Model::Change)), which refuse any key the model does not declare,
 //! `$`-prefixed operators included: a `400` before anything reaches a repository.
 
+mod documented;
 mod list;
 mod query;
 mod record;
@@ -19,13 +20,12 @@ pub use self::query::MAX_SKIP;
 
 use self::list::list;
 use self::record::{create, delete, read, update};
-use super::openapi::crud;
 use super::AppState;
 
 /// The routes of `R` on `role`, each with its documentation: list and create at `path`,
 /// read, change and delete under `path/{id}`.
 pub(crate) fn crud_routes<R: Entity>(path: &str, role: Role) -> OpenApiRouter<AppState> {
-    let (schemas, collection) = crud::collection::<R>(path);
+    let (schemas, collection) = documented::collection::<R>(path);
     OpenApiRouter::default()
         .routes((
             schemas,
@@ -35,7 +35,7 @@ pub(crate) fn crud_routes<R: Entity>(path: &str, role: Role) -> OpenApiRouter<Ap
         ))
         .routes((
             Vec::new(),
-            crud::record::<R>(path),
+            documented::record::<R>(path),
             get(move |state, id| read::<R>(state, role, id))
                 .patch(move |state, id, body| update::<R>(state, role, id, body))
                 .delete(move |state, id| delete::<R>(state, role, id)),
