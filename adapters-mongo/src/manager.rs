@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -78,6 +78,9 @@ struct Binding {
     database_options: DatabaseOptions,
     /// Writes through the role are refused before anything is sent.
     read_only: bool,
+    /// The role's `Database`, made once its client exists, then shared: making one per
+    /// operation allocated its name and options again on every request.
+    handle: OnceLock<Database>,
 }
 
 impl ConnectionManager {
@@ -121,6 +124,7 @@ impl ConnectionManager {
                     .write_concern(own.write_concern.clone())
                     .build(),
                 read_only: own.read_only,
+                handle: OnceLock::new(),
             });
         }
         let inner = Inner {
@@ -426,9 +430,13 @@ impl RoleConnection {
     /// [`RepositoryError::Unavailable`] when an `mongodb+srv://` lookup fails or the manager
     /// has been shut down; [`RepositoryError::Internal`] when the driver refuses the options.
     pub async fn database(&self) -> Result<Database, RepositoryError> {
+        // Asked for first on every call: it checks that the manager is not shut down.
         let client = self.inner.client(self.binding).await?;
         let binding = &self.inner.bindings[self.binding];
-        Ok(client.database_with_options(&binding.database, binding.database_options.clone()))
+        let database = binding.handle.get_or_init(|| {
+            client.database_with_options(&binding.database, binding.database_options.clone())
+        });
+        Ok(database.clone())
     }
 
     /// The role's database for writing (inserts, replaces, deletes, index builds): the one

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use domain::{Entity, Id, Record};
@@ -45,6 +45,8 @@ const OTHER_UNIQUE_KEY: &str = "unique key";
 pub struct MongoRepository<T> {
     connection: RoleConnection,
     collection: Arc<str>,
+    /// The driver's handle on the collection, made on first use and shared by clones.
+    handle: Arc<OnceLock<Collection<Document>>>,
     indexes: Arc<OnceCell<IndexStatus>>,
     entity: PhantomData<fn() -> T>,
 }
@@ -62,6 +64,7 @@ impl<T: Entity> MongoRepository<T> {
         Self {
             connection,
             collection: Arc::from(collection),
+            handle: Arc::new(OnceLock::new()),
             indexes: Arc::new(OnceCell::new()),
             entity: PhantomData,
         }
@@ -156,21 +159,23 @@ impl<T: Entity> MongoRepository<T> {
     }
 
     async fn collection(&self) -> Result<Collection<Document>, RepositoryError> {
-        Ok(self
-            .connection
-            .database()
-            .await?
-            .collection(&self.collection))
+        let database = self.connection.database().await?;
+        Ok(self.handle_in(&database))
     }
 
     /// The collection for a write: [`RepositoryError::ReadOnly`] on a read-only role, before
     /// anything is sent ([`RoleConnection::database_for_writes`]).
     async fn writable_collection(&self) -> Result<Collection<Document>, RepositoryError> {
-        Ok(self
-            .connection
-            .database_for_writes()
-            .await?
-            .collection(&self.collection))
+        let database = self.connection.database_for_writes().await?;
+        Ok(self.handle_in(&database))
+    }
+
+    /// The collection's handle, made in `database` the first time: the role's database
+    /// never changes, and a new handle per operation cost allocations on every request.
+    fn handle_in(&self, database: &mongodb::Database) -> Collection<Document> {
+        self.handle
+            .get_or_init(|| database.collection(&self.collection))
+            .clone()
     }
 
     fn not_found(id: Id<T>) -> RepositoryError {
@@ -461,6 +466,7 @@ impl<T> Clone for MongoRepository<T> {
         Self {
             connection: self.connection.clone(),
             collection: Arc::clone(&self.collection),
+            handle: Arc::clone(&self.handle),
             indexes: Arc::clone(&self.indexes),
             entity: PhantomData,
         }

@@ -6,6 +6,7 @@
 //! header, say) is read.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -131,9 +132,13 @@ struct Claims {
 }
 
 /// The HS256 keys derived from `AUTH_JWT_SECRET` and the [`TokenPolicy`] they enforce, with
-/// the [`Validation`] built once at start-up. Its `Debug` shows no key material.
+/// the [`Validation`] built once at start-up. Cloning shares them: the handlers' state is
+/// cloned on every request, and these hold several allocations. Its `Debug` shows no key
+/// material.
 #[derive(Clone)]
-pub struct JwtKeys {
+pub struct JwtKeys(Arc<Keys>);
+
+struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -150,17 +155,17 @@ impl JwtKeys {
         if bytes.len() < MIN_SECRET_BYTES {
             return Err(WeakSecret);
         }
-        Ok(Self {
+        Ok(Self(Arc::new(Keys {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
             validation: validation(&policy),
             policy,
-        })
+        })))
     }
 
     /// The longest lifetime a token may have, to mint tokens that verify.
     pub fn max_ttl(&self) -> Duration {
-        self.policy.max_ttl
+        self.0.policy.max_ttl
     }
 
     /// The identity in `token`, if its signature, algorithm, times, issuer and audience check
@@ -169,10 +174,11 @@ impl JwtKeys {
     /// # Errors
     /// [`AuthError::InvalidToken`] otherwise.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
-        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+        let keys = &*self.0;
+        let claims = decode::<Claims>(token, &keys.decoding, &keys.validation)
             .map_err(|error| refused(&error))?
             .claims;
-        if claims.exp.saturating_sub(claims.iat) > self.policy.max_ttl.as_secs() {
+        if claims.exp.saturating_sub(claims.iat) > keys.policy.max_ttl.as_secs() {
             return Err(refused(&"lifetime (exp - iat) over AUTH_MAX_TOKEN_TTL"));
         }
         // An `iat` in the future would stretch the usable lifetime past the maximum.
@@ -192,11 +198,11 @@ impl JwtKeys {
             role,
             iat: now,
             exp: now.saturating_add(ttl.as_secs()),
-            iss: self.policy.issuer.clone(),
-            aud: self.policy.audience.clone(),
+            iss: self.0.policy.issuer.clone(),
+            aud: self.0.policy.audience.clone(),
         };
         // Encoding HS256 with an in-memory key cannot fail: no I/O, no key parsing.
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).unwrap_or_default()
+        encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding).unwrap_or_default()
     }
 }
 
@@ -204,7 +210,7 @@ impl fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtKeys")
             .field("secret", &"[REDACTED]")
-            .field("policy", &self.policy)
+            .field("policy", &self.0.policy)
             .finish()
     }
 }

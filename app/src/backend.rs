@@ -15,7 +15,7 @@ use crate::auth::JwtKeys;
 use crate::config::{AppConfig, BackendConfig};
 use crate::demo::{self, DemoLogin};
 use crate::http::idempotency::MemoryIdempotencyStore;
-use crate::http::{back_office_routes, AppState, Mount, MountError};
+use crate::http::{back_office_routes, AppState, Mount, MountError, Shared};
 
 /// What a service built on this crate serves: the roles it needs beyond `main` and
 /// `masteradmin`, its bindings and its routes. [`Service::back_office`] is this repository's;
@@ -132,7 +132,7 @@ impl Application {
         for mount in &mounts {
             mount.check(&registry)?;
         }
-        let state = AppState {
+        let state = AppState::new(Shared {
             registry: Arc::new(registry),
             mounts: mounts.into(),
             keys,
@@ -140,7 +140,7 @@ impl Application {
             request_timeout: config.request_timeout,
             idempotency: Arc::new(MemoryIdempotencyStore::new(config.idempotency)),
             cors: config.cors,
-        };
+        });
         let demo = match demo_mode && service.seeds_demo {
             true => Some(demo::seed(&state).await?),
             false => None,

@@ -12,6 +12,13 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use ports::ConnectionState;
 use tokio::net::TcpListener;
 
+/// mimalloc rather than the system allocator: a request allocates and frees many small
+/// buffers (headers, BSON, JSON, log fields), and glibc's malloc took about a tenth of the
+/// service's CPU under load (docs/benchmarks.md). The library crates leave the choice to
+/// the binary that embeds them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env file is normal; variables may come from the environment alone.

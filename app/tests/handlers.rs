@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use app::auth::{CallerRole, JwtKeys, TokenPolicy};
 use app::http::idempotency::MemoryIdempotencyStore;
-use app::http::{back_office_routes, router, AppState};
+use app::http::{back_office_routes, router, AppState, Shared};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use domain::{Branch, BranchName, Id, Location, MasterAdmin, Order, Record, Version};
@@ -48,7 +48,7 @@ impl Harness {
         parts
             .headers
             .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        let state = AppState {
+        let state = AppState::new(Shared {
             registry: Arc::new(self.registry),
             mounts: back_office_routes().into(),
             keys: self.keys,
@@ -56,7 +56,7 @@ impl Harness {
             request_timeout: Duration::from_secs(5),
             idempotency: Arc::new(MemoryIdempotencyStore::new(Default::default())),
             cors: Default::default(),
-        };
+        });
         let response = router(state)
             .oneshot(Request::from_parts(parts, body))
             .await
