@@ -1,5 +1,6 @@
-//! The real `app serve` binary (or the Node.js reference server) as a child process,
-//! configured only through the environment, as in production.
+//! The real `app` binary (`serve`, or `lambda` against the benchmark's fake runtime API) or
+//! the Node.js reference server as a child process, configured only through the environment,
+//! as in production.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,7 +16,7 @@ const CLIENT_CREATED: &str = "created a MongoDB client";
 pub struct AppLaunch {
     /// The executable: the `app` binary, or `node`.
     pub program: PathBuf,
-    /// Its arguments: `serve`, or the reference server's script.
+    /// Its arguments: `serve` or `lambda`, or the reference server's script.
     pub args: Vec<String>,
     /// `MONGO_URI`.
     pub main_uri: String,
@@ -23,6 +24,8 @@ pub struct AppLaunch {
     pub masteradmin_uri: String,
     /// `AUTH_JWT_SECRET`.
     pub secret: String,
+    /// Further variables, set after the caller's are cleared: what the Lambda service sets.
+    pub env: Vec<(String, String)>,
 }
 
 /// A running server under test; killed when dropped.
@@ -34,8 +37,9 @@ pub struct AppProcess {
 }
 
 impl AppProcess {
-    /// Spawns it on a free port, its output (the log) going to `log`. Returns at once: see
-    /// [`AppProcess::spawned`] for when.
+    /// Spawns it on a free port, its output (the log; for `lambda`, also the CloudWatch metric
+    /// lines on stdout) going to the file `log`, which never blocks it as a full pipe would.
+    /// Returns at once: see [`AppProcess::spawned`] for when.
     pub fn spawn(launch: &AppLaunch, log: &Path) -> Result<AppProcess, String> {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
@@ -51,13 +55,22 @@ impl AppProcess {
             .env_remove("MONGO_SERVER_SELECTION_TIMEOUT_MS")
             .env_remove("EXTRA_BINDINGS")
             .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .env_remove("AWS_LAMBDA_MAX_CONCURRENCY")
+            .env_remove("AWS_LAMBDA_INITIALIZATION_TYPE")
             .env_remove("APP_BACKEND")
             .env_remove("AUTH_JWT_ISSUER")
             .env_remove("AUTH_JWT_AUDIENCE")
             .env_remove("AUTH_MAX_TOKEN_TTL")
+            .envs(launch.env.clone())
             .stdin(Stdio::null())
             .stdout(file.try_clone().map_err(|e| e.to_string())?)
             .stderr(file);
+        // As production runs it: `serve` with its Prometheus recorder (`lambda` always writes
+        // its metrics), so the metrics' cost is part of what is measured.
+        if launch.args.first().is_some_and(|arg| arg == "serve") {
+            let metrics = free_port().map_err(|e| format!("no free port: {e}"))?;
+            command.env("METRICS_PORT", metrics.to_string());
+        }
         let spawned = Instant::now();
         let child = command
             .spawn()

@@ -17,6 +17,9 @@ use mongodb::bson::{doc, Document};
 use mongodb::Collection;
 use tokio::net::TcpStream;
 
+use crate::proc_info::own_cpu_time;
+use crate::stats::Latencies;
+
 /// One request of a load, made again and again by a worker.
 pub trait Operation: Send + 'static {
     /// Does it once; an error counts as a failed request and is kept for the report.
@@ -35,7 +38,7 @@ pub struct LoadResult {
     /// The measured window.
     pub elapsed: Duration,
     /// One latency per counted request.
-    pub latencies: Vec<Duration>,
+    pub latencies: Latencies,
     /// CPU time of the measured process during the window, when it could be read.
     pub cpu: Option<Duration>,
     /// CPU time of this process (the load generator) during the window; for the raw-driver
@@ -58,7 +61,7 @@ impl LoadResult {
         self.cpu = add(self.cpu, other.cpu);
         self.generator_cpu = add(self.generator_cpu, other.generator_cpu);
         self.elapsed += other.elapsed;
-        self.latencies.extend(other.latencies);
+        self.latencies.merge(&other.latencies);
     }
 }
 
@@ -104,7 +107,7 @@ pub async fn drive<O: Operation>(
                     match outcome {
                         Ok(()) => {
                             result.requests += 1;
-                            result.latencies.push(ended - began);
+                            result.latencies.record(ended - began);
                         }
                         Err(error) => {
                             result.errors += 1;
@@ -119,9 +122,9 @@ pub async fn drive<O: Operation>(
         })
         .collect();
     tokio::time::sleep_until(window_start.into()).await;
-    let before = (cpu(), crate::procfs::own_cpu_time());
+    let before = (cpu(), own_cpu_time());
     tokio::time::sleep_until(window_end.into()).await;
-    let after = (cpu(), crate::procfs::own_cpu_time());
+    let after = (cpu(), own_cpu_time());
     let spent =
         |a: Option<Duration>, b: Option<Duration>| a.zip(b).map(|(a, b)| b.saturating_sub(a));
     let mut total = LoadResult {
@@ -136,7 +139,7 @@ pub async fn drive<O: Operation>(
                 total.requests += result.requests;
                 total.errors += result.errors;
                 total.first_error = total.first_error.or(result.first_error);
-                total.latencies.extend(result.latencies);
+                total.latencies.merge(&result.latencies);
             }
             Err(panic) => {
                 total.errors += 1;
@@ -330,10 +333,14 @@ mod tests {
     use super::*;
 
     fn round(requests: u64, cpu_ms: u64) -> LoadResult {
+        let mut latencies = Latencies::default();
+        for _ in 0..requests {
+            latencies.record(Duration::from_millis(1));
+        }
         LoadResult {
             requests,
             elapsed: Duration::from_secs(1),
-            latencies: vec![Duration::from_millis(1); requests as usize],
+            latencies,
             cpu: Some(Duration::from_millis(cpu_ms)),
             generator_cpu: None,
             ..LoadResult::default()
@@ -351,7 +358,7 @@ mod tests {
         });
         assert_eq!((total.requests, total.errors), (15, 2));
         assert_eq!(total.elapsed, Duration::from_secs(2));
-        assert_eq!(total.latencies.len(), 15);
+        assert_eq!(total.latencies.count(), 15);
         assert_eq!(total.cpu, Some(Duration::from_millis(150)));
         assert_eq!(total.generator_cpu, None);
         assert_eq!(total.first_error.as_deref(), Some("boom"));

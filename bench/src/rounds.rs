@@ -1,0 +1,65 @@
+//! The measured rounds: in each, every contender serves each route in turn, the first one
+//! rotating from round to round, so that a slow drift (server files growing, other work on
+//! the machine) does not always favour the same side.
+
+use crate::app_process::AppProcess;
+use crate::load::{drive, HttpTarget};
+use crate::proc_info::cpu_time;
+use crate::report::RouteComparison;
+use crate::workload::{Contender, Route, Workload};
+
+/// A server under test over HTTP: its process and how to reach it.
+pub type Served = (AppProcess, HttpTarget);
+
+/// `rounds` rounds of both routes by the app, the raw driver and, if given, Node.js. Fails if
+/// a server under test has died.
+pub async fn run_rounds(
+    rounds: usize,
+    work: &Workload,
+    app: &mut Served,
+    mut node: Option<&mut Served>,
+) -> Result<Vec<RouteComparison>, String> {
+    let mut routes = Route::ALL.map(|r| RouteComparison::new(r.label(), r.driver_label()));
+    let mut contenders = vec![Contender::App, Contender::Driver];
+    if node.is_some() {
+        contenders.push(Contender::Node);
+    }
+    for round in 0..rounds {
+        let mut order = contenders.clone();
+        order.rotate_left(round % contenders.len());
+        for (route, comparison) in Route::ALL.into_iter().zip(&mut routes) {
+            for &contender in &order {
+                crate::progress(&format!(
+                    "round {}/{rounds}: {}, {}",
+                    round + 1,
+                    route.label(),
+                    contender.name()
+                ));
+                let served = match contender {
+                    Contender::App => Some(&*app),
+                    Contender::Node => node.as_deref(),
+                    Contender::Driver => None,
+                };
+                let result = match served {
+                    Some((process, target)) => {
+                        let pid = process.pid();
+                        let workers = work.http_workers(route, target);
+                        drive(work.shape, workers, move || cpu_time(pid)).await
+                    }
+                    None => work.drive_driver(route, work.shape).await,
+                };
+                let side = match contender {
+                    Contender::App => &mut comparison.app,
+                    Contender::Driver => &mut comparison.driver,
+                    Contender::Node => &mut comparison.node,
+                };
+                side.add(result);
+            }
+        }
+        app.0.check_alive()?;
+        if let Some((process, _)) = node.as_deref_mut() {
+            process.check_alive()?;
+        }
+    }
+    Ok(routes.into())
+}

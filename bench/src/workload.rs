@@ -1,0 +1,96 @@
+//! What is measured: the two routes, who serves them, and the same reads for every contender.
+
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::Document;
+use mongodb::Collection;
+
+use crate::load::{drive, CountDashboard, FindBranch, HttpGet, HttpTarget, LoadResult, LoadShape};
+use crate::proc_info::own_cpu_time;
+
+/// The two routes measured.
+#[derive(Debug, Clone, Copy)]
+pub enum Route {
+    Branch,
+    Dashboard,
+}
+
+impl Route {
+    /// Both, in the report's order.
+    pub const ALL: [Route; 2] = [Route::Branch, Route::Dashboard];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Route::Branch => "`GET /branches/{id}`",
+            Route::Dashboard => "`GET /dashboard`",
+        }
+    }
+
+    pub fn driver_label(self) -> &'static str {
+        match self {
+            Route::Branch => "`find_one({_id})` on `branches`",
+            Route::Dashboard => "3 × `count_documents({})`, concurrently, 2 databases",
+        }
+    }
+}
+
+/// Who serves the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contender {
+    /// `app serve`, over HTTP.
+    App,
+    /// The `mongodb` driver, in this process.
+    Driver,
+    /// The Node.js + Mongoose reference server, over HTTP.
+    Node,
+}
+
+impl Contender {
+    pub fn name(self) -> &'static str {
+        match self {
+            Contender::App => "app",
+            Contender::Driver => "raw driver",
+            Contender::Node => "Node.js + Mongoose",
+        }
+    }
+}
+
+/// What every contender is asked to do: the same reads, the same ids.
+pub struct Workload {
+    pub shape: LoadShape,
+    pub branch_ids: Vec<ObjectId>,
+    pub branches: Collection<Document>,
+    pub dashboard: CountDashboard,
+}
+
+impl Workload {
+    /// One HTTP worker per request in flight, each on its own keep-alive connection.
+    pub fn http_workers(&self, route: Route, target: &HttpTarget) -> Vec<HttpGet> {
+        let paths: Vec<String> = match route {
+            Route::Branch => self
+                .branch_ids
+                .iter()
+                .map(|id| format!("/branches/{}", id.to_hex()))
+                .collect(),
+            Route::Dashboard => vec!["/dashboard".to_owned()],
+        };
+        (0..self.shape.concurrency)
+            .map(|i| HttpGet::new(target.clone(), paths.clone(), i))
+            .collect()
+    }
+
+    /// The same reads with the driver directly, in this process, under `shape`.
+    pub async fn drive_driver(&self, route: Route, shape: LoadShape) -> LoadResult {
+        match route {
+            Route::Branch => {
+                let workers = (0..shape.concurrency)
+                    .map(|i| FindBranch::new(self.branches.clone(), self.branch_ids.clone(), i))
+                    .collect();
+                drive(shape, workers, own_cpu_time).await
+            }
+            Route::Dashboard => {
+                let workers = vec![self.dashboard.clone(); shape.concurrency];
+                drive(shape, workers, own_cpu_time).await
+            }
+        }
+    }
+}
