@@ -9,6 +9,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod verified;
+
+use verified::{Validity, VerifiedTokens};
+
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -125,6 +129,9 @@ struct Claims {
     role: CallerRole,
     iat: u64,
     exp: u64,
+    /// Checked by the [`Validation`]; read to know when a kept verification starts to hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     iss: Option<String>,
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
@@ -143,6 +150,7 @@ struct Keys {
     decoding: DecodingKey,
     validation: Validation,
     policy: TokenPolicy,
+    verified: VerifiedTokens,
 }
 
 impl JwtKeys {
@@ -160,6 +168,7 @@ impl JwtKeys {
             decoding: DecodingKey::from_secret(bytes),
             validation: validation(&policy),
             policy,
+            verified: VerifiedTokens::default(),
         })))
     }
 
@@ -175,6 +184,10 @@ impl JwtKeys {
     /// [`AuthError::InvalidToken`] otherwise.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let keys = &*self.0;
+        let now = seconds_since_epoch();
+        if let Some(identity) = keys.verified.get(token, now, LEEWAY_SECS) {
+            return Ok(identity);
+        }
         let claims = decode::<Claims>(token, &keys.decoding, &keys.validation)
             .map_err(|error| refused(&error))?
             .claims;
@@ -182,10 +195,16 @@ impl JwtKeys {
             return Err(refused(&"lifetime (exp - iat) over AUTH_MAX_TOKEN_TTL"));
         }
         // An `iat` in the future would stretch the usable lifetime past the maximum.
-        if claims.iat > seconds_since_epoch() + LEEWAY_SECS {
+        if claims.iat > now + LEEWAY_SECS {
             return Err(refused(&"iat in the future"));
         }
-        Ok(Identity::verified(claims.sub, claims.role))
+        let identity = Identity::verified(claims.sub, claims.role);
+        let validity = Validity {
+            not_before: claims.nbf,
+            expires: claims.exp,
+        };
+        keys.verified.keep(token, &identity, validity, now);
+        Ok(identity)
     }
 
     /// A token for `subject` with `role`, issued now and valid for `ttl`, carrying the
@@ -198,6 +217,7 @@ impl JwtKeys {
             role,
             iat: now,
             exp: now.saturating_add(ttl.as_secs()),
+            nbf: None,
             iss: self.0.policy.issuer.clone(),
             aud: self.0.policy.audience.clone(),
         };
