@@ -19,13 +19,22 @@ use tokio::net::TcpListener;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // A missing .env file is normal; variables may come from the environment alone.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     telemetry::init(cli.settings.log_format);
-    match run(cli).await {
+    let inside_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let command = cli.command.unwrap_or(if inside_lambda {
+        Command::Lambda
+    } else {
+        Command::Serve
+    });
+    let outcome = match runtime(command) {
+        Ok(runtime) => runtime.block_on(run(cli, command)),
+        Err(error) => Err(error.into()),
+    };
+    match outcome {
         Ok(code) => code,
         // Printed once, as a plain line: it is what a person starting the service reads.
         Err(error) => {
@@ -35,13 +44,18 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let inside_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    let command = cli.command.unwrap_or(if inside_lambda {
-        Command::Lambda
-    } else {
-        Command::Serve
-    });
+/// The runtime of `command`. Lambda hands the process one invocation at a time, so one thread
+/// does all of it (the runtime client, the handler, the driver's connections) with no hand-off
+/// between threads; everything else serves requests concurrently on every core.
+fn runtime(command: Command) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = match command {
+        Command::Lambda => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    builder.enable_all().build()
+}
+
+async fn run(cli: Cli, command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     // Before the application: the database clients resolve their metric handles when created.
     let metrics = match (command, cli.settings.metrics_port) {
         (Command::Serve, Some(port)) => Some((port, http::metrics::install()?)),
