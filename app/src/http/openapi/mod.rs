@@ -10,9 +10,9 @@
 pub(crate) mod operations;
 pub(crate) mod schemas;
 
-use std::sync::Arc;
-
+use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use utoipa::openapi::path::{HttpMethod, PathItemBuilder, PathsBuilder};
@@ -20,7 +20,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::error::ErrorBody;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use operations::{operation, success, BEARER, ERROR_BODY};
 
@@ -40,14 +40,21 @@ pub(crate) fn route(mut document: OpenApi) -> Router<AppState> {
         ))
         .build();
     document.merge(shared_parts());
-    let text: Arc<str> = serde_json::to_string(&document)
-        .expect("an OpenAPI document always serialises")
-        .into();
+    // Written once; a document that cannot be written is a bug, answered as one.
+    let written: Result<Bytes, String> = document
+        .to_json()
+        .map(Bytes::from)
+        .map_err(|error| format!("the OpenAPI document cannot be written: {error}"));
     Router::new().route(
         PATH,
         get(move || {
-            let text = Arc::clone(&text);
-            async move { ([(CONTENT_TYPE, "application/json")], text.to_string()) }
+            let written = written.clone();
+            async move {
+                match written {
+                    Ok(text) => ([(CONTENT_TYPE, "application/json")], text).into_response(),
+                    Err(cause) => ApiError::Internal(cause).into_response(),
+                }
+            }
         }),
     )
 }
