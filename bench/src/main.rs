@@ -6,7 +6,8 @@
 //! `app serve` binary as a child process, seeds data through the API, then for
 //! `GET /branches/{id}` and `GET /dashboard` measures throughput and latency at a fixed
 //! concurrency, the app's CPU time per 1,000 requests and its peak RSS, next to the same reads
-//! done with the driver directly, over several rounds. It also measures cold start (spawn to
+//! done with the driver directly, over several rounds, and the app's HTTP floor (`GET
+//! /health/live`: no database). It also measures cold start (spawn to
 //! first `200` on `/dashboard`) against the server's bare handshake, counts the app's clients
 //! and TCP connections when both roles use one URI, and runs the same binary as `app lambda`
 //! against a Lambda Runtime API of its own (cold start, CPU per warm invocation). Given
@@ -222,7 +223,8 @@ async fn run(args: Args) -> Result<Report, String> {
         },
     };
     let ports = primary.ports().to_vec();
-    let routes = rounds::run_rounds(args.rounds, &work, &mut app, node.as_mut()).await?;
+    let rounds::Rounds { routes, floor } =
+        rounds::run_rounds(args.rounds, &work, &mut app, node.as_mut()).await?;
 
     // Connections are counted in loads of their own: reading /proc/net/tcp costs CPU that
     // must not land in a measured window (the raw driver's would be this very process).
@@ -301,6 +303,7 @@ async fn run(args: Args) -> Result<Report, String> {
         rounds: args.rounds,
         seed: seed::SEED,
         routes,
+        http_floor: floor,
         peak_rss: counted.app_peak_rss,
         cold_starts,
         handshakes,

@@ -5,21 +5,30 @@
 use crate::app_process::AppProcess;
 use crate::load::{drive, HttpTarget};
 use crate::proc_info::cpu_time;
-use crate::report::RouteComparison;
-use crate::workload::{Contender, Route, Workload};
+use crate::report::{Measured, RouteComparison};
+use crate::workload::{Contender, Route, Workload, FLOOR_PATH};
 
 /// A server under test over HTTP: its process and how to reach it.
 pub type Served = (AppProcess, HttpTarget);
 
-/// `rounds` rounds of both routes by the app, the raw driver and, if given, Node.js. Fails if
-/// a server under test has died.
+/// What the rounds measured.
+pub struct Rounds {
+    /// `GET /branches/{id}`, then `GET /dashboard`.
+    pub routes: Vec<RouteComparison>,
+    /// The app's HTTP floor (`GET /health/live`), once per round.
+    pub floor: Measured,
+}
+
+/// `rounds` rounds of both routes by the app, the raw driver and, if given, Node.js, then the
+/// app's HTTP floor. Fails if a server under test has died.
 pub async fn run_rounds(
     rounds: usize,
     work: &Workload,
     app: &mut Served,
     mut node: Option<&mut Served>,
-) -> Result<Vec<RouteComparison>, String> {
+) -> Result<Rounds, String> {
     let mut routes = Route::ALL.map(|r| RouteComparison::new(r.label(), r.driver_label()));
+    let mut floor = Measured::default();
     let mut contenders = vec![Contender::App, Contender::Driver];
     if node.is_some() {
         contenders.push(Contender::Node);
@@ -56,10 +65,25 @@ pub async fn run_rounds(
                 side.add(result);
             }
         }
+        crate::progress(&format!(
+            "round {}/{rounds}: `GET {FLOOR_PATH}` (HTTP floor), app",
+            round + 1
+        ));
+        let (process, target) = &*app;
+        let pid = process.pid();
+        floor.add(
+            drive(work.shape, work.floor_workers(target), move || {
+                cpu_time(pid)
+            })
+            .await,
+        );
         app.0.check_alive()?;
         if let Some((process, _)) = node.as_deref_mut() {
             process.check_alive()?;
         }
     }
-    Ok(routes.into())
+    Ok(Rounds {
+        routes: routes.into(),
+        floor,
+    })
 }

@@ -7,6 +7,9 @@ use mongodb::Collection;
 use crate::load::{drive, CountDashboard, FindBranch, HttpGet, HttpTarget, LoadResult, LoadShape};
 use crate::proc_info::own_cpu_time;
 
+/// The route of the HTTP floor: answered by the app without any I/O.
+pub const FLOOR_PATH: &str = "/health/live";
+
 /// The two routes measured.
 #[derive(Debug, Clone, Copy)]
 pub enum Route {
@@ -73,6 +76,16 @@ impl Workload {
                 .collect(),
             Route::Dashboard => vec!["/dashboard".to_owned()],
         };
+        (0..self.shape.concurrency)
+            .map(|i| HttpGet::new(target.clone(), paths.clone(), i))
+            .collect()
+    }
+
+    /// The HTTP floor's workers: `GET /health/live` touches no database, but passes through
+    /// the same server, request id, request log and metrics as every route, so its CPU is what
+    /// the app spends per request before any handler runs.
+    pub fn floor_workers(&self, target: &HttpTarget) -> Vec<HttpGet> {
+        let paths = vec![FLOOR_PATH.to_owned()];
         (0..self.shape.concurrency)
             .map(|i| HttpGet::new(target.clone(), paths.clone(), i))
             .collect()

@@ -9,6 +9,7 @@ use super::measured::{round_ratios, Metric, RouteComparison, Summary};
 use super::Report;
 use crate::lambda::LambdaMeasures;
 use crate::stats::{median, ratio};
+use crate::workload::FLOOR_PATH;
 
 /// The throughput the app must keep, as a share of the raw driver's.
 const THROUGHPUT_TARGET: f64 = 0.95;
@@ -41,12 +42,35 @@ pub(super) fn duration_ratio(a: Option<Duration>, b: Option<Duration>) -> Option
 impl Report {
     pub(super) fn main_table(&self) -> String {
         let mut rows: Vec<Row> = self.routes.iter().flat_map(route_rows).collect();
+        rows.push(self.floor_row());
         rows.push(self.rss_row());
         rows.push(self.cold_start_row());
         rows.extend(self.lambda_rows());
         rows.push(self.binary_row());
         rows.extend(self.sharing_rows());
         markdown_table(&HEADER, rows)
+    }
+
+    /// What the app spends per request before any handler runs, against the driver's
+    /// `find_one`: the part of the `GET /branches/{id}` ratio that no handler work can remove.
+    fn floor_row(&self) -> Row {
+        let floor = self.http_floor.summary().cpu;
+        let branch = self.branch_route();
+        let driver = branch.and_then(|b| b.driver.summary().cpu);
+        let per_round =
+            branch.and_then(|b| round_ratios(&self.http_floor, &b.driver, Metric::CpuPerRequest));
+        row([
+            &format!(
+                "HTTP floor: `GET {FLOOR_PATH}` (no database; the same server, request id, \
+                 request log and metrics) CPU per 1,000 requests (ms; app process / \
+                 benchmark process per `find_one`)"
+            ),
+            &or_na(floor, |c| format!("{c:.0}")),
+            &or_na(driver, |c| format!("{c:.0}")),
+            &times(floor.zip(driver).and_then(|(a, d)| ratio(a, d))),
+            &spread(per_round, "×"),
+            "",
+        ])
     }
 
     fn rss_row(&self) -> Row {

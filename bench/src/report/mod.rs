@@ -11,7 +11,7 @@ mod node;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-pub use measured::RouteComparison;
+pub use measured::{Measured, RouteComparison};
 
 use crate::lambda::LambdaMeasures;
 use crate::load::LoadShape;
@@ -66,6 +66,8 @@ pub struct Report {
     pub seed: SeedCounts,
     /// `GET /branches/{id}` first, then `GET /dashboard`.
     pub routes: Vec<RouteComparison>,
+    /// The app's CPU per request on `GET /health/live`, measured in the same rounds.
+    pub http_floor: Measured,
     pub peak_rss: Option<u64>,
     pub cold_starts: Vec<Duration>,
     pub handshakes: Vec<Duration>,
