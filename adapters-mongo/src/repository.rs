@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use domain::{Entity, Id, Record};
 use futures::TryStreamExt;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, Document, RawDocumentBuf};
 use mongodb::Collection;
 use ports::{Conflict, ListQuery, Listing, Repository, RepositoryError};
 use tokio::sync::OnceCell;
@@ -287,7 +287,7 @@ impl<T: Entity> MongoRepository<T> {
 
     /// The records `documents` hold, leaving out (and logging, with its id) any document that
     /// does not read as the model, and how many were left out.
-    fn readable(&self, documents: &[Document]) -> (Vec<Record<T>>, u64) {
+    fn readable(&self, documents: &[RawDocumentBuf]) -> (Vec<Record<T>>, u64) {
         let mut unreadable = 0;
         let records = documents
             .iter()
@@ -329,6 +329,7 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
         let found = self
             .collection()
             .await?
+            .clone_with_type::<RawDocumentBuf>()
             .find_one(doc! { "_id": object_id(id) })
             .await
             .map_err(|err| self.fail(&err, None))?;
@@ -343,7 +344,8 @@ impl<T: Entity> Repository<T> for MongoRepository<T> {
         let page = query.page();
         let limit = page.limit() as usize;
         // One more than the page tells whether a next page exists.
-        let documents: Vec<Document> = collection
+        let documents: Vec<RawDocumentBuf> = collection
+            .clone_with_type::<RawDocumentBuf>()
             .find(selection::page_filter(&query))
             .sort(doc! { "_id": 1 })
             .skip(page.skip())

@@ -9,7 +9,7 @@
 
 use domain::{Entity, Record};
 use futures::TryStreamExt;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, RawDocumentBuf};
 use ports::RepositoryError;
 
 use crate::documents::{read_stored, DocumentError};
@@ -108,7 +108,7 @@ impl<T: Entity> MongoRepository<T> {
             .connection()
             .database()
             .await?
-            .collection::<Document>(self.collection_name())
+            .collection::<RawDocumentBuf>(self.collection_name())
             .find(doc! {})
             .sort(doc! { "_id": 1 })
             .await

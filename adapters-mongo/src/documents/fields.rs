@@ -1,9 +1,9 @@
-//! Reading the record's own fields (`_id`, timestamps, `__v`) out of stored documents,
-//! tolerant of the numeric types Node.js writes.
+//! Reading the record's own fields (`_id`, timestamps, `__v`) out of stored documents, as the
+//! server sent them (raw BSON), tolerant of the numeric types Node.js writes.
 
 use domain::{Id, Timestamp};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{Bson, Document};
+use mongodb::bson::{RawBsonRef, RawDocument};
 
 use super::DocumentError;
 
@@ -13,18 +13,18 @@ pub(crate) fn object_id<T>(id: Id<T>) -> ObjectId {
 }
 
 /// The ObjectId in `field`, as an id.
-pub(crate) fn id<T>(document: &Document, field: &str) -> Result<Id<T>, DocumentError> {
+pub(crate) fn id<T>(document: &RawDocument, field: &str) -> Result<Id<T>, DocumentError> {
     optional_id(document, field)?.ok_or_else(|| missing(field))
 }
 
 /// The ObjectId in `field`, or `None` when the field is absent or null.
 pub(crate) fn optional_id<T>(
-    document: &Document,
+    document: &RawDocument,
     field: &str,
 ) -> Result<Option<Id<T>>, DocumentError> {
-    match document.get(field) {
-        None | Some(Bson::Null) => Ok(None),
-        Some(Bson::ObjectId(oid)) => Ok(Some(Id::from_bytes(oid.bytes()))),
+    match value(document, field)? {
+        None | Some(RawBsonRef::Null) => Ok(None),
+        Some(RawBsonRef::ObjectId(oid)) => Ok(Some(Id::from_bytes(oid.bytes()))),
         Some(other) => Err(wrong_type(field, "an ObjectId", other)),
     }
 }
@@ -32,33 +32,46 @@ pub(crate) fn optional_id<T>(
 /// The whole number in `field` (Int32, Int64, or a Double without fraction), or `None` when
 /// absent or null.
 pub(crate) fn optional_integer(
-    document: &Document,
+    document: &RawDocument,
     field: &str,
 ) -> Result<Option<i64>, DocumentError> {
     const EXPECTED: &str = "a whole number";
-    match document.get(field) {
-        None | Some(Bson::Null) => Ok(None),
-        Some(Bson::Int32(n)) => Ok(Some(i64::from(*n))),
-        Some(Bson::Int64(n)) => Ok(Some(*n)),
+    match value(document, field)? {
+        None | Some(RawBsonRef::Null) => Ok(None),
+        Some(RawBsonRef::Int32(n)) => Ok(Some(i64::from(n))),
+        Some(RawBsonRef::Int64(n)) => Ok(Some(n)),
         // JavaScript has one number type; the Node.js driver may store a whole number as a
         // double. Accept it when it is exactly a whole number in range.
-        Some(Bson::Double(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(Some(*x as i64)),
+        Some(RawBsonRef::Double(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(Some(x as i64)),
         Some(other) => Err(wrong_type(field, EXPECTED, other)),
     }
 }
 
 /// The date in `field`, or `None` when absent or null.
 pub(crate) fn optional_date(
-    document: &Document,
+    document: &RawDocument,
     field: &str,
 ) -> Result<Option<Timestamp>, DocumentError> {
-    match document.get(field) {
-        None | Some(Bson::Null) => Ok(None),
-        Some(Bson::DateTime(at)) => Timestamp::from_millis(at.timestamp_millis())
+    match value(document, field)? {
+        None | Some(RawBsonRef::Null) => Ok(None),
+        Some(at @ RawBsonRef::DateTime(date)) => Timestamp::from_millis(date.timestamp_millis())
             .map(Some)
-            .ok_or_else(|| wrong_type(field, "a representable date", &Bson::DateTime(*at))),
+            .ok_or_else(|| wrong_type(field, "a representable date", at)),
         Some(other) => Err(wrong_type(field, "a date", other)),
     }
+}
+
+/// The value of `field`, or `None` when absent.
+///
+/// # Errors
+/// [`DocumentError::Shape`] when the bytes on the way to it are not well-formed BSON.
+pub(crate) fn value<'a>(
+    document: &'a RawDocument,
+    field: &str,
+) -> Result<Option<RawBsonRef<'a>>, DocumentError> {
+    document
+        .get(field)
+        .map_err(|err| DocumentError::Shape(format!("{field}: {err}")))
 }
 
 fn missing(field: &str) -> DocumentError {
@@ -67,7 +80,7 @@ fn missing(field: &str) -> DocumentError {
     }
 }
 
-fn wrong_type(field: &str, expected: &'static str, found: &Bson) -> DocumentError {
+fn wrong_type(field: &str, expected: &'static str, found: RawBsonRef<'_>) -> DocumentError {
     DocumentError::WrongType {
         field: field.to_owned(),
         expected,

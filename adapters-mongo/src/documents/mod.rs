@@ -13,7 +13,7 @@ mod shape;
 
 use domain::{Entity, Id, Model, Record, Timestamp, Version};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{doc, Bson, DateTime, Document};
+use mongodb::bson::{doc, Bson, DateTime, Document, RawBsonRef, RawDocument};
 use ports::RepositoryError;
 
 pub(crate) use fields::object_id;
@@ -84,19 +84,18 @@ pub(crate) fn with_foreign_fields<T: Model>(stored: Document, mut written: Docum
     written
 }
 
-/// The record stored in `document`.
+/// The record stored in `document`, read from the bytes the server sent: the driver's
+/// `Document` of the whole reply is never built.
 ///
 /// # Errors
 /// [`RepositoryError::Internal`] naming the collection and the id when the document does not
 /// read: stored data that no longer validates is a fault to investigate, not a user error.
 pub(crate) fn from_document<T: Entity>(
-    document: &Document,
+    document: &RawDocument,
     collection: &str,
 ) -> Result<Record<T>, RepositoryError> {
     read_record(document).map_err(|err| {
-        let id = document
-            .get("_id")
-            .map_or_else(|| "without _id".to_owned(), shown_id);
+        let id = shown_id(document);
         RepositoryError::Internal(format!(
             "stored {collection} document {id} cannot be read: {err}"
         ))
@@ -107,17 +106,12 @@ pub(crate) fn from_document<T: Entity>(
 /// reason it does not read kept structured, and the document's id as messages show it: what a
 /// scan of a whole collection reports per document.
 pub(crate) fn read_stored<T: Entity>(
-    document: &Document,
+    document: &RawDocument,
 ) -> Result<Record<T>, (String, DocumentError)> {
-    read_record(document).map_err(|err| {
-        let id = document
-            .get("_id")
-            .map_or_else(|| "without _id".to_owned(), shown_id);
-        (id, err)
-    })
+    read_record(document).map_err(|err| (shown_id(document), err))
 }
 
-fn read_record<T: Entity>(document: &Document) -> Result<Record<T>, DocumentError> {
+fn read_record<T: Entity>(document: &RawDocument) -> Result<Record<T>, DocumentError> {
     let id: Id<T> = fields::id(document, "_id")?;
     let entity = shape::read(document)?;
     let created_at = match fields::optional_date(document, "createdAt")? {
@@ -192,10 +186,15 @@ fn id_time<T>(id: Id<T>) -> Result<Timestamp, DocumentError> {
     })
 }
 
-fn shown_id(value: &Bson) -> String {
-    match value {
-        Bson::ObjectId(oid) => oid.to_hex(),
-        other => other.to_string().chars().take(64).collect(),
+/// The `_id` of `document` as messages show it.
+fn shown_id(document: &RawDocument) -> String {
+    match document.get("_id") {
+        Ok(Some(RawBsonRef::ObjectId(oid))) => oid.to_hex(),
+        Ok(Some(other)) => Bson::try_from(other).map_or_else(
+            |_| "with a malformed _id".to_owned(),
+            |id| id.to_string().chars().take(64).collect(),
+        ),
+        Ok(None) | Err(_) => "without _id".to_owned(),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use domain::{Field, Kind, Model};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{self, Bson, Document};
+use mongodb::bson::{self, Bson, Document, RawBsonRef, RawDocument};
 
 use super::DocumentError;
 
@@ -19,8 +19,10 @@ pub(super) fn write<T: Model>(entity: &T) -> Result<Document, DocumentError> {
 
 /// The entity held in the declared fields of `stored`, read as it is: any other field, a
 /// null, or the `_id` of a sub-document is left out; numbers are taken in any numeric type.
-pub(super) fn read<T: Model>(stored: &Document) -> Result<T, DocumentError> {
-    let fields = bson::Deserializer::new(Bson::Document(declared(T::FIELDS, stored)));
+/// Only the declared fields are taken out of the server's bytes: the rest of the document
+/// (Mongoose's `_id`s, fields of other services) is never copied.
+pub(super) fn read<T: Model>(stored: &RawDocument) -> Result<T, DocumentError> {
+    let fields = bson::Deserializer::new(Bson::Document(declared(T::FIELDS, stored)?));
     // The path names the field (`items[0].quantity`) that serde's message alone does not.
     serde_path_to_error::deserialize(fields).map_err(|err| {
         let path = err.path().to_string();
@@ -100,28 +102,44 @@ fn to_stored(fields: &[Field], document: &mut Document) {
     }
 }
 
-fn declared(fields: &[Field], stored: &Document) -> Document {
+fn declared(fields: &[Field], stored: &RawDocument) -> Result<Document, DocumentError> {
     let mut document = Document::new();
     for field in fields {
-        let value = match (field.kind, stored.get(field.name)) {
-            (_, None | Some(Bson::Null)) => continue,
-            (Kind::Reference(_), Some(Bson::ObjectId(oid))) => Bson::String(oid.to_hex()),
+        let value = match (field.kind, super::fields::value(stored, field.name)?) {
+            (_, None | Some(RawBsonRef::Null)) => continue,
+            (Kind::Reference(_), Some(RawBsonRef::ObjectId(oid))) => Bson::String(oid.to_hex()),
             // JavaScript has one number type: a whole number may come back as a double.
-            (Kind::Integer, Some(Bson::Double(x))) if x.fract() == 0.0 && x.abs() < 9.0e15 => {
-                Bson::Int64(*x as i64)
+            (Kind::Integer, Some(RawBsonRef::Double(x)))
+                if x.fract() == 0.0 && x.abs() < 9.0e15 =>
+            {
+                Bson::Int64(x as i64)
             }
-            (Kind::Records(nested), Some(Bson::Array(items))) => Bson::Array(
-                items
-                    .iter()
-                    .map(|item| match item {
-                        Bson::Document(record) => Bson::Document(declared(nested, record)),
-                        other => other.clone(),
-                    })
-                    .collect(),
-            ),
-            (_, Some(value)) => value.clone(),
+            (Kind::Records(nested), Some(RawBsonRef::Array(items))) => {
+                let mut records = Vec::new();
+                for item in items {
+                    records.push(match malformed(field, item)? {
+                        RawBsonRef::Document(record) => Bson::Document(declared(nested, record)?),
+                        other => owned(field, other)?,
+                    });
+                }
+                Bson::Array(records)
+            }
+            (_, Some(value)) => owned(field, value)?,
         };
         document.insert(field.name, value);
     }
-    document
+    Ok(document)
+}
+
+/// `value` as an owned [`Bson`], for serde to read.
+fn owned(field: &Field, value: RawBsonRef<'_>) -> Result<Bson, DocumentError> {
+    malformed(field, Bson::try_from(value))
+}
+
+/// A `result` of reading raw BSON, with a malformed value named by its field.
+fn malformed<V, E: std::fmt::Display>(
+    field: &Field,
+    result: Result<V, E>,
+) -> Result<V, DocumentError> {
+    result.map_err(|err| DocumentError::Shape(format!("{}: {err}", field.name)))
 }
