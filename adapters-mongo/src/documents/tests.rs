@@ -256,3 +256,26 @@ fn an_update_keeps_foreign_fields_and_drops_owned_fields_the_entity_no_longer_wr
         doc! { "_id": 1, "username": "ada", "__v": 1, "password": "$2b$hash" }
     );
 }
+
+#[test]
+fn malformed_bytes_in_a_declared_field_are_an_error_naming_it_not_a_panic() {
+    let document = doc! { "_id": ObjectId::new(), "name": "Lyon", "location": "Forge" };
+    let mut bytes = mongodb::bson::RawDocumentBuf::from_document(&document)
+        .unwrap()
+        .into_bytes();
+    // The string element `name`: type 0x02, the key, then the value's length, made far
+    // longer than the document.
+    let key = b"\x02name\x00";
+    let at = bytes.windows(key.len()).position(|w| w == key).unwrap() + key.len();
+    bytes[at..at + 4].copy_from_slice(&i32::MAX.to_le_bytes());
+    let raw = mongodb::bson::RawDocumentBuf::from_bytes(bytes).unwrap();
+
+    let err = from_document::<Branch>(&raw, "branches").unwrap_err();
+    let RepositoryError::Internal(message) = err else {
+        panic!("expected Internal, got {err:?}");
+    };
+    assert!(message.contains("branches"), "{message}");
+    // Read as malformed, not as a missing field.
+    assert!(message.contains("name: "), "{message}");
+    assert!(message.contains("malformed"), "{message}");
+}
