@@ -76,16 +76,18 @@ impl Workload {
                 .collect(),
             Route::Dashboard => vec!["/dashboard".to_owned()],
         };
-        (0..self.shape.concurrency)
-            .map(|i| HttpGet::new(target.clone(), paths.clone(), i))
-            .collect()
+        self.workers_on(target, paths)
     }
 
     /// The HTTP floor's workers: `GET /health/live` touches no database, but passes through
     /// the same server, request id, request log and metrics as every route, so its CPU is what
     /// the app spends per request before any handler runs.
     pub fn floor_workers(&self, target: &HttpTarget) -> Vec<HttpGet> {
-        let paths = vec![FLOOR_PATH.to_owned()];
+        self.workers_on(target, vec![FLOOR_PATH.to_owned()])
+    }
+
+    /// One worker per request in flight, each starting at its own place in `paths`.
+    fn workers_on(&self, target: &HttpTarget, paths: Vec<String>) -> Vec<HttpGet> {
         (0..self.shape.concurrency)
             .map(|i| HttpGet::new(target.clone(), paths.clone(), i))
             .collect()

@@ -69,9 +69,12 @@ pub(crate) fn value<'a>(
     document: &'a RawDocument,
     field: &str,
 ) -> Result<Option<RawBsonRef<'a>>, DocumentError> {
-    document
-        .get(field)
-        .map_err(|err| DocumentError::Shape(format!("{field}: {err}")))
+    document.get(field).map_err(|err| malformed(field, err))
+}
+
+/// Why the raw BSON of `field` does not read: its bytes are not well-formed.
+pub(crate) fn malformed(field: &str, err: impl std::fmt::Display) -> DocumentError {
+    DocumentError::Shape(format!("{field}: {err}"))
 }
 
 fn missing(field: &str) -> DocumentError {

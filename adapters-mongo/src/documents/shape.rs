@@ -7,6 +7,7 @@ use domain::{Field, Kind, Model};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{self, Bson, Document, RawBsonRef, RawDocument};
 
+use super::fields::malformed;
 use super::DocumentError;
 
 /// The fields of `entity` as Mongoose stores them, in declaration order.
@@ -117,7 +118,7 @@ fn declared(fields: &[Field], stored: &RawDocument) -> Result<Document, Document
             (Kind::Records(nested), Some(RawBsonRef::Array(items))) => {
                 let mut records = Vec::new();
                 for item in items {
-                    records.push(match malformed(field, item)? {
+                    records.push(match item.map_err(|err| malformed(field.name, err))? {
                         RawBsonRef::Document(record) => Bson::Document(declared(nested, record)?),
                         other => owned(field, other)?,
                     });
@@ -133,13 +134,5 @@ fn declared(fields: &[Field], stored: &RawDocument) -> Result<Document, Document
 
 /// `value` as an owned [`Bson`], for serde to read.
 fn owned(field: &Field, value: RawBsonRef<'_>) -> Result<Bson, DocumentError> {
-    malformed(field, Bson::try_from(value))
-}
-
-/// A `result` of reading raw BSON, with a malformed value named by its field.
-fn malformed<V, E: std::fmt::Display>(
-    field: &Field,
-    result: Result<V, E>,
-) -> Result<V, DocumentError> {
-    result.map_err(|err| DocumentError::Shape(format!("{}: {err}", field.name)))
+    Bson::try_from(value).map_err(|err| malformed(field.name, err))
 }
