@@ -133,13 +133,18 @@ pub struct Settings {
     #[arg(
         long,
         env = "REQUEST_TIMEOUT_MS",
-        default_value_t = 30_000,
+        default_value_t = millis(DEFAULT_REQUEST_TIMEOUT),
         global = true
     )]
     pub request_timeout_ms: u64,
 
     /// Milliseconds a health check waits for each database's ping.
-    #[arg(long, env = "PING_TIMEOUT_MS", default_value_t = 2_000, global = true)]
+    #[arg(
+        long,
+        env = "PING_TIMEOUT_MS",
+        default_value_t = millis(DEFAULT_PING_TIMEOUT),
+        global = true
+    )]
     pub ping_timeout_ms: u64,
 
     /// Milliseconds a client of `app serve` has to send a request's headers, counted from the
@@ -214,6 +219,11 @@ pub struct Settings {
     pub cors_allowed_origins: Option<String>,
 }
 
+/// How long a request may take unless `REQUEST_TIMEOUT_MS` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a health check waits for a ping unless `PING_TIMEOUT_MS` says otherwise.
+pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A default duration as the whole milliseconds its setting is given in.
 const fn millis(duration: Duration) -> u64 {
     duration.as_secs() * 1000 + duration.subsec_millis() as u64
@@ -287,6 +297,43 @@ pub struct AppConfig {
     pub cors: CorsConfig,
 }
 
+impl AppConfig {
+    /// The documented defaults on `backend`, with no token secret (so the in-memory backend
+    /// makes one up and runs as a demo). A service or a test changes only what it needs, so
+    /// that a new setting is added here and nowhere else:
+    ///
+    /// ```
+    /// use app::config::{AppConfig, BackendConfig};
+    /// use std::time::Duration;
+    ///
+    /// let config = AppConfig {
+    ///     request_timeout: Duration::from_secs(5),
+    ///     ..AppConfig::new(BackendConfig::Memory).with_jwt_secret("a-secret-of-at-least-32-bytes!!!")
+    /// };
+    /// assert_eq!(config.ping_timeout, app::config::DEFAULT_PING_TIMEOUT);
+    /// ```
+    pub fn new(backend: BackendConfig) -> Self {
+        Self {
+            backend,
+            jwt_secret: None,
+            token_policy: TokenPolicy::default(),
+            bindings: String::new(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            ping_timeout: DEFAULT_PING_TIMEOUT,
+            idempotency: IdempotencyConfig::default(),
+            cors: CorsConfig::default(),
+        }
+    }
+
+    /// The same configuration, verifying tokens with `secret`.
+    pub fn with_jwt_secret(self, secret: impl Into<SecretString>) -> Self {
+        Self {
+            jwt_secret: Some(secret.into()),
+            ..self
+        }
+    }
+}
+
 impl Settings {
     /// The configuration `command` runs with, with the Mongo settings read and validated.
     ///
@@ -304,7 +351,6 @@ impl Settings {
             }
         };
         Ok(AppConfig {
-            backend,
             jwt_secret: self.jwt_secret.clone(),
             token_policy: TokenPolicy {
                 issuer: not_blank(self.jwt_issuer.as_deref()),
@@ -319,6 +365,7 @@ impl Settings {
                 max_keys: usize::try_from(self.idempotency_max_keys).unwrap_or(usize::MAX),
             },
             cors: CorsConfig::parse(self.cors_allowed_origins.as_deref().unwrap_or(""))?,
+            ..AppConfig::new(backend)
         })
     }
 

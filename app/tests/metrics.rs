@@ -3,44 +3,31 @@
 //!
 //! The `metrics` recorder is global to the process, so these tests have their own binary and
 //! share one recorder (`install` is idempotent): each test uses requests no other test here
-//! makes before asserting exact counts.
+//! makes before asserting exact counts. (The database metrics have a binary of their own in
+//! `tests`, for the same reason.)
 #![allow(clippy::unwrap_used)] // test set-up: a failure here is a broken test, shown by the panic
 
 use std::time::Duration;
 
-use app::auth::{CallerRole, TokenPolicy};
-use app::backend::Application;
-use app::config::{AppConfig, BackendConfig, Cli};
+use app::auth::CallerRole;
+use app::config::Cli;
 use app::http::{self, metrics, ServeLimits};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use clap::Parser;
 use http_body_util::BodyExt;
-use secrecy::SecretString;
+use testkit::prometheus::Scrape;
+use tests::service::TestService;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 /// The back office in memory, its router and a token of an ordinary user.
 async fn back_office() -> (Router, String) {
-    let application = Application::build(AppConfig {
-        backend: BackendConfig::Memory,
-        jwt_secret: Some(SecretString::from("metrics-test-secret-of-32-bytes!")),
-        token_policy: TokenPolicy::default(),
-        bindings: String::new(),
-        request_timeout: Duration::from_secs(5),
-        ping_timeout: Duration::from_secs(1),
-        idempotency: Default::default(),
-        cors: Default::default(),
-    })
-    .await
-    .unwrap();
-    let token =
-        application
-            .keys()
-            .issue("metrics-test", CallerRole::User, Duration::from_secs(600));
-    (http::router(application.state.clone()), token)
+    let service = TestService::in_memory().await;
+    let token = service.token(CallerRole::User);
+    (service.router().clone(), token)
 }
 
 /// Sends `method target` (with `body` as JSON if given) and returns the status, the
@@ -74,7 +61,7 @@ async fn send(
 }
 
 /// The rendered metrics, through the metrics listener's router.
-async fn scrape() -> String {
+async fn scrape() -> (Scrape, String) {
     let handle = metrics::install().unwrap();
     let request = Request::get("/metrics").body(Body::empty()).unwrap();
     let response = metrics::router(handle).oneshot(request).await.unwrap();
@@ -82,34 +69,8 @@ async fn scrape() -> String {
     let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-/// The value of the series `name` whose labels include every pair of `labels`, if any.
-fn value(output: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    output.lines().find_map(|line| {
-        let rest = line.strip_prefix(name)?.strip_prefix('{')?;
-        let (series, number) = rest.rsplit_once("} ")?;
-        labels
-            .iter()
-            .all(|(key, value)| series.contains(&format!("{key}=\"{value}\"")))
-            .then(|| number.trim().parse().ok())?
-    })
-}
-
-/// Every label value of the output.
-fn label_values(output: &str) -> Vec<&str> {
-    output
-        .lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| line.split_once('{')?.1.rsplit_once('}').map(|(l, _)| l))
-        .flat_map(|labels| {
-            labels
-                .split("\",")
-                .filter_map(|pair| pair.split_once("=\""))
-        })
-        .map(|(_, value)| value.trim_end_matches('"'))
-        .collect()
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    (Scrape::parse(&text), text)
 }
 
 /// 24 hexadecimal digits: the shape of an ObjectId.
@@ -146,10 +107,9 @@ async fn requests_are_counted_by_route_template_and_status_class_and_never_by_id
         StatusCode::NOT_FOUND
     );
 
-    let output = scrape().await;
+    let (scraped, output) = scrape().await;
     let requests = |method, route, status| {
-        value(
-            &output,
+        scraped.value(
             "http_requests_total",
             &[("method", method), ("route", route), ("status", status)],
         )
@@ -166,8 +126,7 @@ async fn requests_are_counted_by_route_template_and_status_class_and_never_by_id
     );
     assert_eq!(requests("POST", "/branches", "2xx"), Some(2.0), "{output}");
     assert_eq!(requests("GET", "unmatched", "4xx"), Some(1.0), "{output}");
-    let timed = value(
-        &output,
+    let timed = scraped.value(
         "http_request_duration_seconds_count",
         &[
             ("method", "GET"),
@@ -177,7 +136,7 @@ async fn requests_are_counted_by_route_template_and_status_class_and_never_by_id
     );
     assert_eq!(timed, Some(5.0), "{output}");
 
-    let values = label_values(&output);
+    let values: Vec<&str> = scraped.label_values().collect();
     assert!(values.contains(&"/branches/{id}"), "{values:?}");
     let ids: Vec<&str> = values
         .into_iter()
@@ -192,15 +151,11 @@ async fn health_pings_are_timed_per_client_with_the_roles_it_serves() {
     let (router, token) = back_office().await;
     let (status, _, reply) = send(&router, &token, "GET", "/health", None).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
-    let output = scrape().await;
+    let (scraped, output) = scrape().await;
     // In memory each role is a client of its own; on MongoDB roles sharing a client are
-    // pinged once, labelled `roles="main,masteradmin"` (tests/tests/metrics_mongo.rs).
+    // pinged once, labelled `roles="main,masteradmin"` (tests/tests/metrics.rs).
     for roles in ["main", "masteradmin"] {
-        let pings = value(
-            &output,
-            "mongodb_ping_duration_seconds_count",
-            &[("roles", roles)],
-        );
+        let pings = scraped.value("mongodb_ping_duration_seconds_count", &[("roles", roles)]);
         assert!(pings >= Some(1.0), "{roles}: {output}");
     }
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::app_process::clients_created;
 use crate::load::{drive, HttpGet, HttpTarget, LoadResult, LoadShape};
 use crate::proc_info::{established_to, peak_rss};
 use crate::report::Sharing;
@@ -54,7 +55,7 @@ pub async fn count_after_rounds(
     let driver_load = work.drive_driver(Route::Dashboard, short);
     let driver_connections = sampled(std::process::id(), ports, driver_load).await;
     app.check_alive()?;
-    let counted_app = (app.clients_created(), peak_rss(app.pid()));
+    let counted_app = (clients_created(&app), peak_rss(app.pid()));
     let node = match node {
         Some((mut process, target)) => {
             let load = drive(short, work.http_workers(Route::Dashboard, &target), || None);

@@ -3,16 +3,19 @@
 //! first request waits for it; warm cost is the app's CPU per invocation once started, which
 //! with one invocation at a time per environment is what Lambda bills and what limits it.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mongodb::bson::oid::ObjectId;
 
-use crate::app_process::{AppLaunch, AppProcess};
-use crate::fake_lambda::{get_event, status_of, FakeRuntime};
+use hyper::Method;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use tempfile::TempDir;
+use testkit::lambda_runtime::{http_api_event, status_of, FakeRuntime};
+use testkit::process::{AppProcess, Launch};
+
+use crate::app_process::spawn;
 use crate::load::{LoadResult, LoadShape};
 use crate::proc_info::cpu_time;
-use crate::server::Scratch;
 
 /// At most this many warm invocations are measured (fewer if they do not fit the window).
 const WARM_INVOCATIONS: u64 = 2_000;
@@ -33,8 +36,8 @@ pub struct LambdaMeasures {
 /// What the app is started with and asked for, as `serve` was.
 pub struct LambdaSetup<'a> {
     /// The `app serve` launch: same binary, databases and secret.
-    pub serve: &'a AppLaunch,
-    pub scratch: &'a Scratch,
+    pub serve: &'a Launch,
+    pub scratch: &'a TempDir,
     /// A bearer token the app accepts.
     pub token: &'a str,
     pub branch_ids: &'a [ObjectId],
@@ -58,32 +61,26 @@ impl LambdaSetup<'_> {
     }
 
     /// `app lambda` against `runtime`, with the variables the Lambda service sets.
-    fn launch(&self, runtime: SocketAddr) -> AppLaunch {
-        let env = [
-            ("AWS_LAMBDA_RUNTIME_API", runtime.to_string()),
-            ("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME.to_owned()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "1".to_owned()),
-        ];
-        AppLaunch {
+    fn launch(&self, runtime: &FakeRuntime) -> Launch {
+        Launch {
             args: vec!["lambda".into()],
-            env: env.map(|(k, v)| (k.to_owned(), v)).into(),
             ..self.serve.clone()
         }
+        .envs(runtime.environment(FUNCTION_NAME))
     }
 
     /// A new environment: its own runtime API and process, the log in `name`.
     async fn spawn(&self, name: &str) -> Result<(FakeRuntime, AppProcess), String> {
         let runtime = FakeRuntime::start().await?;
-        let log = self.scratch.join(name);
-        let process = AppProcess::spawn(&self.launch(runtime.address()), &log)?;
+        let log = self.scratch.path().join(name);
+        let process = spawn(&self.launch(&runtime), &log)?;
         Ok((runtime, process))
     }
 
     async fn cold_start(&self, i: usize) -> Result<Duration, String> {
         let (mut runtime, mut process) = self.spawn(&format!("lambda-cold-{i}.log")).await?;
-        let event = get_event("/dashboard", self.token);
-        invoke_ok(&mut runtime, &mut process, event).await?;
+        let event = get("/dashboard", self.token);
+        invoke_ok(&mut runtime, &mut process, &event).await?;
         let elapsed = process.spawned().elapsed();
         process.stop();
         Ok(elapsed)
@@ -93,10 +90,10 @@ impl LambdaSetup<'_> {
     /// `shape.duration`, with the app's CPU time read before and after.
     async fn warm(&self, shape: LoadShape) -> Result<LoadResult, String> {
         let (mut runtime, mut process) = self.spawn("lambda-warm.log").await?;
-        let events: Vec<String> = self
+        let events: Vec<ApiGatewayV2httpRequest> = self
             .branch_ids
             .iter()
-            .map(|id| get_event(&format!("/branches/{}", id.to_hex()), self.token))
+            .map(|id| get(&format!("/branches/{}", id.to_hex()), self.token))
             .collect();
         let mut env = Environment {
             runtime: &mut runtime,
@@ -118,7 +115,7 @@ impl LambdaSetup<'_> {
 struct Environment<'a> {
     runtime: &'a mut FakeRuntime,
     process: &'a mut AppProcess,
-    events: &'a [String],
+    events: &'a [ApiGatewayV2httpRequest],
 }
 
 impl Environment<'_> {
@@ -130,7 +127,7 @@ impl Environment<'_> {
         let mut result = LoadResult::default();
         let mut next = 0;
         while result.requests + result.errors < count && began.elapsed() < limit {
-            let event = self.events[next % self.events.len()].clone();
+            let event = &self.events[next % self.events.len()];
             next += 1;
             let sent = Instant::now();
             match invoke_ok(self.runtime, self.process, event).await {
@@ -170,7 +167,7 @@ impl From<Failure> for String {
 async fn invoke_ok(
     runtime: &mut FakeRuntime,
     process: &mut AppProcess,
-    event: String,
+    event: &ApiGatewayV2httpRequest,
 ) -> Result<(), Failure> {
     let response = runtime
         .invoke(event, || process.check_alive())
@@ -180,4 +177,9 @@ async fn invoke_ok(
         Some(200) => Ok(()),
         _ => Err(Failure::Status(format!("the function answered {response}"))),
     }
+}
+
+/// `GET path` with `token`, as API Gateway hands it to the function.
+fn get(path: &str, token: &str) -> ApiGatewayV2httpRequest {
+    http_api_event(Method::GET, path, Some(token), None)
 }

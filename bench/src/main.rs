@@ -22,7 +22,6 @@
 
 mod app_process;
 mod connections;
-mod fake_lambda;
 mod lambda;
 mod load;
 mod placement;
@@ -47,14 +46,16 @@ use mongodb::options::ClientOptions;
 use mongodb::Client;
 use secrecy::ExposeSecret;
 
-use app_process::{AppLaunch, AppProcess};
+use app_process::{clients_created, launch, spawn, AppProcess, Launch};
 use connections::{count_after_rounds, counting_shape, dashboard_gets, sampled};
 use lambda::LambdaSetup;
 use load::{drive, CountDashboard, HttpTarget, LoadShape};
 use placement::{pin_self, Placement};
 use proc_info::{load_average, Machine};
 use report::{NodeReference, Report, Sharing};
-use server::{NxServer, Scratch, ServerUri};
+use server::ServerUri;
+use tempfile::TempDir;
+use testkit::server::SpawnedServer;
 use workload::Workload;
 
 /// The database of the `main` role in this benchmark (dropped and re-seeded at each run).
@@ -140,7 +141,10 @@ async fn run(args: Args) -> Result<Report, String> {
         duration: Duration::from_secs(args.duration_secs),
     };
     let machine = Machine::describe();
-    let scratch = Scratch::new().map_err(|e| format!("scratch directory: {e}"))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("bench-")
+        .tempdir()
+        .map_err(|e| format!("scratch directory: {e}"))?;
     let placement = match args.pin {
         true => pin_self()?,
         false => Placement::default(),
@@ -158,7 +162,7 @@ async fn run(args: Args) -> Result<Report, String> {
         ),
         None => {
             progress(&format!("starting {}", args.nx_bin.display()));
-            let nx = NxServer::start(&args.nx_bin, &scratch.join("nx-main"), placement.server)?;
+            let nx = SpawnedServer::start_from(args.nx_bin.clone(), placement.server).await;
             (
                 ServerUri::parse(&nx.uri())?,
                 Some(nx),
@@ -185,28 +189,27 @@ async fn run(args: Args) -> Result<Report, String> {
             CallerRole::MasterAdmin,
             Duration::from_secs(3600),
         );
-    let one_uri = AppLaunch {
-        program: app_bin.clone(),
-        args: vec!["serve".into()],
-        main_uri: primary.with_database(MAIN_DB),
-        masteradmin_uri: primary.with_database(MASTERADMIN_DB),
-        secret: secret.expose_secret().to_owned(),
-        env: Vec::new(),
-    };
-    let node_launch = args.node_server.as_ref().map(|script| AppLaunch {
+    let one_uri = launch(
+        &app_bin,
+        &["serve"],
+        &primary.with_database(MAIN_DB),
+        &primary.with_database(MASTERADMIN_DB),
+        secret.expose_secret(),
+    );
+    let node_launch = args.node_server.as_ref().map(|script| Launch {
         program: "node".into(),
         args: vec![script.display().to_string()],
         ..one_uri.clone()
     });
 
     progress("starting app serve (MONGO_URI and MASTER_ADMIN_MONGO_URI differ only in database)");
-    let mut app = start(&one_uri, &scratch.join("app.log"), &token).await?;
+    let mut app = start(&one_uri, &scratch.path().join("app.log"), &token).await?;
     progress("seeding through the API");
     let branch_ids = seed::seed(&app.1).await?;
     let mut node = match &node_launch {
         Some(launch) => {
             progress("starting the Node.js + Mongoose reference server");
-            Some(start(launch, &scratch.join("node.log"), &token).await?)
+            Some(start(launch, &scratch.path().join("node.log"), &token).await?)
         }
         None => None,
     };
@@ -353,8 +356,8 @@ async fn raw_driver(server: &ServerUri) -> Result<Client, String> {
 }
 
 /// Spawns `launch` and waits for its first `200` on `/dashboard`.
-async fn start(launch: &AppLaunch, log: &Path, token: &str) -> Result<rounds::Served, String> {
-    let mut process = AppProcess::spawn(launch, log)?;
+async fn start(launch: &Launch, log: &Path, token: &str) -> Result<rounds::Served, String> {
+    let mut process = spawn(launch, log)?;
     let target = HttpTarget::new(process.port(), token)?;
     first_ok(&mut process, &target, "/dashboard").await?;
     Ok((process, target))
@@ -363,16 +366,16 @@ async fn start(launch: &AppLaunch, log: &Path, token: &str) -> Result<rounds::Se
 /// `count` cold starts of `launch`: spawn to first `200` on `/dashboard`, each process
 /// stopped before the next starts.
 async fn measure_cold_starts(
-    launch: &AppLaunch,
-    scratch: &Scratch,
+    launch: &Launch,
+    scratch: &TempDir,
     name: &str,
     token: &str,
     count: usize,
 ) -> Result<Vec<Duration>, String> {
     let mut samples = Vec::with_capacity(count);
     for i in 0..count {
-        let log = scratch.join(&format!("cold-{name}-{i}.log"));
-        let mut process = AppProcess::spawn(launch, &log)?;
+        let log = scratch.path().join(format!("cold-{name}-{i}.log"));
+        let mut process = spawn(launch, &log)?;
         let target = HttpTarget::new(process.port(), token)?;
         samples.push(first_ok(&mut process, &target, "/dashboard").await?);
         process.stop();
@@ -432,20 +435,21 @@ async fn first_ok(
 /// The same app with `MASTER_ADMIN_MONGO_URI` on a second nx-27017: what two clients look like.
 async fn two_servers(
     args: &Args,
-    scratch: &Scratch,
-    one_uri: &AppLaunch,
+    scratch: &TempDir,
+    one_uri: &Launch,
     primary: &ServerUri,
     token: &str,
     shape: LoadShape,
     placement: Placement,
 ) -> Result<Sharing, String> {
-    let second = NxServer::start(&args.nx_bin, &scratch.join("nx-second"), placement.server)?;
+    let second = SpawnedServer::start_from(args.nx_bin.clone(), placement.server).await;
     let second_uri = ServerUri::parse(&second.uri())?;
-    let launch = AppLaunch {
-        masteradmin_uri: second_uri.with_database(MASTERADMIN_DB),
-        ..one_uri.clone()
-    };
-    let (mut app, target) = start(&launch, &scratch.join("app-two-servers.log"), token).await?;
+    let launch = one_uri.clone().env(
+        "MASTER_ADMIN_MONGO_URI",
+        second_uri.with_database(MASTERADMIN_DB),
+    );
+    let log = scratch.path().join("app-two-servers.log");
+    let (mut app, target) = start(&launch, &log, token).await?;
     let ports: Vec<u16> = primary
         .ports()
         .iter()
@@ -456,7 +460,7 @@ async fn two_servers(
     let peak = sampled(app.pid(), &ports, load).await;
     app.check_alive()?;
     let sharing = Sharing {
-        clients: app.clients_created(),
+        clients: clients_created(&app),
         peak_connections: peak,
         ports,
     };

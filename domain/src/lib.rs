@@ -56,3 +56,28 @@ pub use order::{
 };
 pub use record::{Record, Timestamp, Version};
 pub use text::{Email, FullName, Username};
+
+/// Expands `$then!(…)` with every model this crate declares, so that a check written once
+/// (the repository contract, a storage snapshot) covers each of them, and a model added here
+/// is covered with no test edited.
+///
+/// ```
+/// macro_rules! names {
+///     ($($model:ty),*) => { [$(<$model as domain::Model>::NAME),*] };
+/// }
+/// let names = domain::with_built_in_models!(names);
+/// assert!(names.contains(&"Branch") && names.contains(&"MasterAdmin"));
+/// ```
+#[macro_export]
+macro_rules! with_built_in_models {
+    ($then:ident) => {
+        $then!(
+            $crate::Branch,
+            $crate::Customer,
+            $crate::Order,
+            $crate::Machine,
+            $crate::MasterAdmin,
+            $crate::Admin
+        )
+    };
+}

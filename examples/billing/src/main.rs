@@ -4,10 +4,8 @@
 //! in memory with a made-up secret.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use adapters_mongo::{MongoSettings, MONGO_ROLES};
-use app::auth::TokenPolicy;
 use app::backend::Application;
 use app::config::{AppConfig, BackendConfig};
 use secrecy::SecretString;
@@ -36,16 +34,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
         })?)),
     };
+    // The documented defaults: no issuer or audience checked, tokens of up to 24 hours.
     let config = AppConfig {
-        backend,
         jwt_secret: env("AUTH_JWT_SECRET").map(SecretString::from),
-        // No issuer or audience checked, tokens of up to 24 hours.
-        token_policy: TokenPolicy::default(),
-        bindings: String::new(),
-        request_timeout: Duration::from_secs(30),
-        ping_timeout: Duration::from_secs(2),
-        idempotency: Default::default(),
-        cors: Default::default(),
+        ..AppConfig::new(backend)
     };
     let application = Application::build_service(config, billing::service()).await?;
     let port = env("PORT").and_then(|p| p.parse().ok()).unwrap_or(3001_u16);

@@ -7,22 +7,17 @@ use std::time::Duration;
 
 use adapters_memory::MemoryRepository;
 use adapters_mongo::{ConnectionManager, MongoRepository, MongoSettings};
-use app::auth::{CallerRole, TokenPolicy};
+use app::auth::CallerRole;
 use app::backend::Application;
-use app::config::{AppConfig, BackendConfig};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use billing::{issue_invoice, Invoice, InvoiceStatus, IssueError, BILLING};
 use domain::{Branch, Id};
-use http_body_util::BodyExt;
 use mongodb::bson::{doc, Bson};
 use ports::{MockRepository, RepositoryError};
-use secrecy::SecretString;
 use serde_json::{json, Value};
+use testkit::server::{test_server_uri, unique_database_name, uri_with_database};
 use tests::contract::any_model;
-use tests::server::{test_server_uri, unique_database_name, uri_with_database};
-use tests::service::ApiContract;
-use tower::ServiceExt;
+use tests::service::TestService;
 
 fn invoice(n: u32) -> Invoice {
     let branch = Id::from_bytes([7; 12]);
@@ -84,100 +79,32 @@ async fn invoices_honour_the_repository_contract_on_the_test_server() {
     manager.shutdown().await;
 }
 
-/// `method uri` with `body` and a user's token; the answer is checked against the contract the
-/// service publishes at `/openapi.json` (its status documented, its body valid), so the
-/// end-to-end test below also checks that invoices are documented as they are served.
-async fn call(
-    application: &Application,
-    method: &str,
-    uri: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let token = application.keys().issue(
-        "0123456789abcdef01234567",
-        CallerRole::User,
-        Duration::from_secs(60),
-    );
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let (status, body) = answer(application, request).await;
-    let contract = ApiContract::new(published_contract(application).await);
-    contract.check(&method.parse().unwrap(), uri, status, &body);
-    (status, body)
-}
-
-async fn answer(application: &Application, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app::http::router(application.state.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-/// What the service publishes at `/openapi.json`.
-async fn published_contract(application: &Application) -> Value {
-    let request = Request::get("/openapi.json").body(Body::empty()).unwrap();
-    let (status, document) = answer(application, request).await;
-    assert_eq!(status, StatusCode::OK);
-    document
-}
-
-/// The service's configuration on MongoDB with `settings` and a token secret.
-fn on_mongodb(settings: MongoSettings) -> AppConfig {
-    AppConfig {
-        backend: BackendConfig::Mongo(Box::new(settings)),
-        ..in_memory()
-    }
-}
-
-/// The service's configuration in memory, with a token secret.
-fn in_memory() -> AppConfig {
-    AppConfig {
-        backend: BackendConfig::Memory,
-        jwt_secret: Some(SecretString::from("billing-test-secret-of-32-bytes!")),
-        token_policy: TokenPolicy::default(),
-        bindings: String::new(),
-        request_timeout: Duration::from_secs(10),
-        ping_timeout: Duration::from_secs(2),
-        idempotency: Default::default(),
-        cors: Default::default(),
-    }
+/// The billing service on MongoDB with `settings`, through the workspace's test harness: every
+/// answer it reads is checked against the contract the service publishes at `/openapi.json`
+/// (its status documented, its body valid), so the end-to-end test below also checks that
+/// invoices are documented as they are served.
+async fn on_mongodb(settings: MongoSettings) -> TestService {
+    TestService::start_service(TestService::config(settings), billing::service()).await
 }
 
 #[tokio::test]
 async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere_else() {
     let (settings, [main, admin, billing]) = three_databases("bill_e2e");
-    let application = Application::build_service(on_mongodb(settings), billing::service())
-        .await
-        .unwrap();
+    let service = on_mongodb(settings).await;
+    let token = service.token(CallerRole::User);
 
-    let (status, branch) = call(
-        &application,
-        "POST",
-        "/branches",
-        json!({"name": "Lyon", "location": "Forge"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{branch}");
-    let body = json!({"branchId": branch["data"]["id"], "number": "INV-2026-0001", "amountCents": 125_000});
-    let (status, created) = call(&application, "POST", "/invoices", body.clone()).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    assert_eq!(created["data"]["status"], "draft");
-    let (status, again) = call(&application, "POST", "/invoices", body).await;
-    assert_eq!(
-        (status, &again["error"]["code"]),
-        (StatusCode::CONFLICT, &json!("duplicate"))
-    );
+    let branch = service
+        .create(
+            "/branches",
+            &token,
+            json!({"name": "Lyon", "location": "Forge"}),
+        )
+        .await;
+    let body = json!({"branchId": branch, "number": "INV-2026-0001", "amountCents": 125_000});
+    let created = service.post("/invoices", &token, body.clone()).await;
+    assert_eq!(created.data(StatusCode::CREATED)["status"], "draft");
+    let again = service.post("/invoices", &token, body).await;
+    again.error(StatusCode::CONFLICT, "duplicate");
 
     let client = mongodb::Client::with_uri_str(test_server_uri())
         .await
@@ -204,15 +131,14 @@ async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere
             "{elsewhere}"
         );
     }
-    application.backend.shutdown().await;
+    service.finish().await;
 }
 
 #[tokio::test]
 async fn the_published_contract_documents_invoices_from_their_declaration_alone() {
-    let application = Application::build_service(in_memory(), billing::service())
-        .await
-        .unwrap();
-    let document = published_contract(&application).await;
+    let service =
+        TestService::start_service(TestService::memory_config(), billing::service()).await;
+    let document = service.contract().document();
 
     let methods = |path: &str| -> Vec<String> {
         let item = document["paths"][path].as_object();
@@ -252,7 +178,7 @@ async fn the_published_contract_documents_invoices_from_their_declaration_alone(
 #[tokio::test]
 async fn a_billing_service_on_mongodb_without_the_billing_role_does_not_start() {
     let settings = MongoSettings::new("mongodb://127.0.0.1:1/main").unwrap();
-    let error = Application::build_service(on_mongodb(settings), billing::service())
+    let error = Application::build_service(TestService::config(settings), billing::service())
         .await
         .unwrap_err();
     let message = error.to_string();

@@ -35,7 +35,7 @@ pub async fn a_guarded_delete_removes_only_the_state_read<T: Entity>(
         .delete_if(saved.id(), saved.version(), moved)
         .await;
     if only_date.is_ok()
-        && crate::server::known_server_gap(
+        && testkit::server::known_server_gap(
             "a date equality in a filter with `_id` matches dates under a second apart",
         )
     {

@@ -6,7 +6,7 @@ use ports::{Filter, ListQuery, Page};
 use super::fixtures::{customer, machine};
 use super::paging::{ids, list};
 use super::RolePair;
-use crate::server::known_server_gap;
+use testkit::server::known_server_gap;
 
 /// A filter on an enumeration lists and counts the records with one of its values, in id
 /// order; the cursor of a filtered page continues within the filter.

@@ -244,7 +244,7 @@ impl Harness {
         let databases = FreshDatabases::new(prefix);
         let admin_uri = databases.uri(Role::MASTERADMIN);
         let service_admin_uri = if separate_clients {
-            with_option(&admin_uri, "appName=hostile-masteradmin")
+            testkit::server::uri_with_option(&admin_uri, "appName=hostile-masteradmin")
         } else {
             admin_uri
         };
@@ -315,11 +315,6 @@ pub fn config(settings: MongoSettings) -> AppConfig {
         request_timeout: answers::REQUEST_TIMEOUT,
         ..TestService::config(settings)
     }
-}
-
-fn with_option(uri: &str, option: &str) -> String {
-    let separator = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{separator}{option}")
 }
 
 /// Distinct within a run and across runs: lowercase letters and digits only.

@@ -32,13 +32,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adapters_mongo::{ConnectionManager, MongoSettings};
 use app::auth::{CallerRole, JwtKeys, TokenPolicy};
-use app::backend::{Application, Backend};
+use app::backend::{Application, Backend, Service};
 use app::config::{AppConfig, BackendConfig};
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{request, Method, Request, StatusCode};
 use axum::Router;
 use mongodb::{Client, Database};
+use ports::Role;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -50,7 +51,7 @@ pub use stored::{
     Snapshot,
 };
 
-use crate::server::test_server_uri;
+use testkit::server::test_server_uri;
 
 /// The secret the service verifies tokens with: no body, log line or `Debug` output may show
 /// it.
@@ -98,27 +99,37 @@ impl TestService {
         Self::config_on(BackendConfig::Mongo(Box::new(settings)))
     }
 
+    /// The configuration of the service in memory, as [`TestService::config`] otherwise.
+    pub fn memory_config() -> AppConfig {
+        Self::config_on(BackendConfig::Memory)
+    }
+
     fn config_on(backend: BackendConfig) -> AppConfig {
         AppConfig {
-            backend,
-            jwt_secret: Some(SecretString::from(SECRET)),
-            token_policy: TokenPolicy::default(),
-            bindings: String::new(),
             request_timeout: REQUEST_TIMEOUT,
             ping_timeout: PING_TIMEOUT,
-            idempotency: Default::default(),
-            cors: Default::default(),
+            ..AppConfig::new(backend).with_jwt_secret(SECRET)
         }
     }
 
-    /// Wires the service from `config`. This reaches no database, so it succeeds whatever
+    /// Wires the back office from `config`. This reaches no database, so it succeeds whatever
     /// state the servers are in.
     ///
     /// # Panics
     ///
     /// When the application refuses `config`.
     pub async fn start(config: AppConfig) -> Self {
-        let application = Application::build(config)
+        Self::start_service(config, Service::back_office()).await
+    }
+
+    /// Wires `service` (another team's, with its own models and roles) from `config`, as
+    /// [`TestService::start`] wires the back office.
+    ///
+    /// # Panics
+    ///
+    /// When the application refuses `config`.
+    pub async fn start_service(config: AppConfig, service: Service) -> Self {
+        let application = Application::build_service(config, service)
             .await
             .expect("the service starts without reaching any database");
         let router = app::http::router(application.state.clone());
@@ -139,7 +150,7 @@ impl TestService {
     /// The service on the in-memory backend. The test [`SECRET`] is given, so no demo records
     /// are written.
     pub async fn in_memory() -> Self {
-        Self::start(Self::config_on(BackendConfig::Memory)).await
+        Self::start(Self::memory_config()).await
     }
 
     /// `main` and `masteradmin` on two [`FreshDatabases`] of the test server, looking at both.
@@ -173,6 +184,14 @@ impl TestService {
     /// The wired application.
     pub fn application(&self) -> &Application {
         &self.application
+    }
+
+    /// Every (model, role) the service binds, its extra bindings included, sorted: what a
+    /// tool over stored data (`app check`, `app indexes`) must cover, every one.
+    pub fn bindings(&self) -> Vec<(String, Role)> {
+        let mut bindings = self.application.state.registry.bindings();
+        bindings.sort();
+        bindings
     }
 
     /// The router every request goes through.

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use adapters_mongo::{collection_name, MongoSettings};
-use domain::{Admin, Branch, Customer, Machine, MasterAdmin, Order};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
 use mongodb::options::ClientOptions;
@@ -12,7 +11,7 @@ use mongodb::{Client, Collection, Database};
 use ports::Role;
 
 use super::{shorten, SELECTION_TIMEOUT};
-use crate::server::{test_server_uri, unique_database_name, uri_with_database};
+use testkit::server::{test_server_uri, unique_database_name, uri_with_database};
 
 /// Two databases of the test server that no other test uses: `{prefix}_main…` for the `main`
 /// role and `{prefix}_admin…` for `masteradmin`.
@@ -104,16 +103,12 @@ pub async fn all_documents(collection: &Collection<Document>) -> Vec<Document> {
 /// Every document of every collection, by collection, in `_id` order.
 pub type Snapshot = BTreeMap<String, Vec<Document>>;
 
-/// The collections the adapter stores the six built-in models in.
-fn collections() -> [String; 6] {
-    [
-        collection_name::<Branch>(),
-        collection_name::<Customer>(),
-        collection_name::<Order>(),
-        collection_name::<Machine>(),
-        collection_name::<MasterAdmin>(),
-        collection_name::<Admin>(),
-    ]
+/// The collections the adapter stores the built-in models in.
+fn collections() -> Vec<String> {
+    macro_rules! collections {
+        ($($model:ty),*) => { vec![$(collection_name::<$model>()),*] };
+    }
+    domain::with_built_in_models!(collections)
 }
 
 /// Every document of the entity collections of `database`, keyed by collection name.
