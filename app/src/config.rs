@@ -1,6 +1,7 @@
 //! Start-up configuration: command-line flags, each also read from an environment variable
 //! (and from a `.env` file, loaded before parsing).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use adapters_mongo::{ConfigError, MongoSettings};
@@ -70,11 +71,20 @@ pub struct Settings {
     #[arg(long, env = "PORT", default_value_t = 3000, global = true)]
     pub port: u16,
 
-    /// Port of the Prometheus metrics listener of `app serve` (`GET /metrics`), on all
-    /// interfaces; unset: no metrics are served (nor kept). Keep it reachable from the
-    /// scraper's network only: it needs no credentials.
+    /// Address `app serve` listens on (`127.0.0.1`, `::1`, an interface's address). Unset: every
+    /// interface, IPv6 and IPv4 alike (IPv4 only on a host without IPv6).
+    #[arg(long, env = "BIND_ADDRESS", global = true)]
+    pub bind_address: Option<IpAddr>,
+
+    /// Port of the Prometheus metrics listener of `app serve` (`GET /metrics`); unset: no
+    /// metrics are served (nor kept). Keep it reachable from the scraper's network only: it
+    /// needs no credentials.
     #[arg(long, env = "METRICS_PORT", global = true)]
     pub metrics_port: Option<u16>,
+
+    /// Address the metrics listener listens on; unset: every interface, as `BIND_ADDRESS`.
+    #[arg(long, env = "METRICS_BIND_ADDRESS", global = true)]
+    pub metrics_bind_address: Option<IpAddr>,
 
     /// `text` for people, `json` for log collectors.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t, global = true)]

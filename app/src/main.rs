@@ -10,7 +10,6 @@ use app::{http, lambda, telemetry};
 use clap::Parser;
 use metrics_exporter_prometheus::PrometheusHandle;
 use ports::ConnectionState;
-use tokio::net::TcpListener;
 
 /// mimalloc rather than the system allocator: a request allocates and frees many small
 /// buffers (headers, BSON, JSON, log fields), and glibc's malloc took about a tenth of the
@@ -111,12 +110,12 @@ async fn serve(
             "IDLE_TIMEOUT_MS is not above REQUEST_TIMEOUT_MS: a slow request may lose its connection before its answer"
         );
     }
-    let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
+    let listener = http::serve::bind(settings.bind_address, settings.port).await?;
     let address = listener.local_addr()?;
     announce_demo(application, address.port());
     tracing::info!(%address, ?limits, "serving HTTP");
     if let Some((port, handle)) = metrics {
-        let listener = TcpListener::bind(("0.0.0.0", port)).await?;
+        let listener = http::serve::bind(settings.metrics_bind_address, port).await?;
         tracing::info!(address = %listener.local_addr()?, "serving metrics on GET /metrics");
         // Stops on the same signal as the API; its requests are short, so it needs no wait.
         tokio::spawn(http::serve(

@@ -75,6 +75,10 @@ pub enum AuthError {
     /// learns nothing about which check failed.
     #[error("invalid or expired token")]
     InvalidToken,
+    /// More than one `Authorization` header: which one counts is not for a proxy and this
+    /// service to disagree on, so neither does.
+    #[error("more than one Authorization header; send one")]
+    SeveralTokens,
 }
 
 /// The shortest accepted secret: 32 bytes, the 256 bits RFC 7518 asks of an HS256 key. A
@@ -189,14 +193,14 @@ impl JwtKeys {
             return Ok(identity);
         }
         let claims = decode::<Claims>(token, &keys.decoding, &keys.validation)
-            .map_err(|error| refused(&error))?
+            .map_err(|error| refused(why_refused(error.kind())))?
             .claims;
         if claims.exp.saturating_sub(claims.iat) > keys.policy.max_ttl.as_secs() {
-            return Err(refused(&"lifetime (exp - iat) over AUTH_MAX_TOKEN_TTL"));
+            return Err(refused("lifetime (exp - iat) over AUTH_MAX_TOKEN_TTL"));
         }
         // An `iat` in the future would stretch the usable lifetime past the maximum.
         if claims.iat > now + LEEWAY_SECS {
-            return Err(refused(&"iat in the future"));
+            return Err(refused("iat in the future"));
         }
         let identity = Identity::verified(claims.sub, claims.role);
         let validity = Validity {
@@ -258,11 +262,30 @@ fn validation(policy: &TokenPolicy) -> Validation {
     validation
 }
 
-/// [`AuthError::InvalidToken`], with the reason in a debug log line for the operator (never
-/// the token, never the secret).
-fn refused(reason: &dyn fmt::Display) -> AuthError {
-    tracing::debug!(%reason, "refused a bearer token");
+/// [`AuthError::InvalidToken`], with the reason in a debug log line for the operator: words of
+/// ours, never the token, never the secret.
+fn refused(reason: &'static str) -> AuthError {
+    tracing::debug!(reason, "refused a bearer token");
     AuthError::InvalidToken
+}
+
+/// Why `jsonwebtoken` refused a token, in fixed words. Its own messages quote parts of the
+/// token (an unknown algorithm or claim value from the header), which are the caller's bytes:
+/// none of them reaches a log line.
+fn why_refused(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::InvalidSignature => "bad signature",
+        ErrorKind::ExpiredSignature => "expired",
+        ErrorKind::ImmatureSignature => "not valid yet (nbf)",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::InvalidAudience => "wrong audience",
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => "not HS256",
+        ErrorKind::MissingRequiredClaim(_) => "a required claim is missing",
+        ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => "claims or header not as expected",
+        ErrorKind::Base64(_) | ErrorKind::Utf8(_) | ErrorKind::InvalidToken => "malformed",
+        _ => "invalid",
+    }
 }
 
 fn seconds_since_epoch() -> u64 {

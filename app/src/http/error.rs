@@ -49,6 +49,10 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// `408 Request Timeout`: the request's body was still arriving when the request's time
+    /// was up. The client's network (or the client) is slow, not the service.
+    #[error("the request body took too long to arrive")]
+    RequestTimeout,
     /// `503 Service Unavailable`: a database is down or too slow; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -69,6 +73,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,6 +91,7 @@ impl ApiError {
             ApiError::Conflict(Conflict::StaleVersion { .. }) => "stale_version",
             ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }

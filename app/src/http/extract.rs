@@ -45,10 +45,11 @@ where
         if let Some(identity) = parts.extensions.get::<Identity>() {
             return Ok(identity.clone());
         }
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(AuthError::MissingToken)?;
+        let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+        let header = headers.next().ok_or(AuthError::MissingToken)?;
+        if headers.next().is_some() {
+            return Err(AuthError::SeveralTokens.into());
+        }
         let token = header
             .to_str()
             .ok()

@@ -4,6 +4,7 @@
 //! Success bodies are `{"data": …}`; errors are `{"error": {"code", "message"}}` (see
 //! [`error::ApiError`] for the statuses).
 
+mod arrival;
 mod conditional;
 pub mod cors;
 pub mod error;
@@ -142,11 +143,14 @@ async fn unknown_method() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Answers `503` in the API's error format when a request outlives `request_timeout`; the
-/// database timeouts normally answer first, this bounds everything else.
+/// Answers in the API's error format when a request outlives `request_timeout`: `408` when
+/// the handler was waiting for the rest of the client's body (the client is slow), `503`
+/// otherwise (the database timeouts normally answer first; this bounds everything else).
 async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (request, body) = arrival::track(request);
     match tokio::time::timeout(state.request_timeout, next.run(request)).await {
         Ok(response) => response,
+        Err(_) if body.is_awaited() => ApiError::RequestTimeout.into_response(),
         Err(_) => ApiError::Unavailable("the request took too long; retry later".to_owned())
             .into_response(),
     }

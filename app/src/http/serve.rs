@@ -25,7 +25,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -204,4 +205,33 @@ async fn accept_failed(error: &io::Error) {
     }
     tracing::error!(%error, "cannot accept connections; retrying in 100 ms");
     tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// A listener on `address` and `port`, or, with no address, on every interface for IPv6 and
+/// IPv4 alike: one `[::]` socket that also accepts IPv4 (whatever the host's
+/// `net.ipv6.bindv6only` says), or `0.0.0.0` on a host without IPv6.
+///
+/// # Errors
+/// When the address cannot be bound (in use, not an address of this host).
+pub async fn bind(address: Option<IpAddr>, port: u16) -> io::Result<TcpListener> {
+    if let Some(address) = address {
+        return TcpListener::bind((address, port)).await;
+    }
+    match dual_stack(port) {
+        Ok(listener) => Ok(listener),
+        Err(error) => {
+            tracing::debug!(%error, "no IPv6 listener; listening on IPv4 only");
+            TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).await
+        }
+    }
+}
+
+fn dual_stack(port: u16) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::IPV6, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_only_v6(false)?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)).into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
 }

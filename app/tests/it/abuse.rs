@@ -7,16 +7,16 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use app::auth::CallerRole;
+use app::config::AppConfig;
 use app::http::{self, ServeLimits};
 use axum::extract::Path;
 use axum::routing::{get, post};
 use axum::Router;
+use tests::service::TestService;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-
-use tests::service::TestService;
 
 /// How long any one client of these tests waits for the server before calling it stuck.
 const STUCK: Duration = Duration::from_secs(10);
@@ -333,4 +333,57 @@ async fn shutdown_lets_a_short_request_finish_and_ends_a_long_one_at_the_grace()
         TcpStream::connect(address).await.is_err(),
         "the listener is closed"
     );
+}
+
+#[tokio::test]
+async fn a_body_still_arriving_when_the_request_time_is_up_is_the_clients_408_not_our_503() {
+    let request_timeout = Duration::from_millis(800);
+    let service = TestService::start(AppConfig {
+        request_timeout,
+        ..TestService::memory_config()
+    })
+    .await;
+    let token = service.token(CallerRole::User);
+    let limits = ServeLimits {
+        header_read_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(5),
+        max_connections: 10,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    let server = Server::start(service.router().clone(), limits).await;
+
+    // A byte every 200 ms: never idle long enough for the idle timeout, never done in time.
+    let (mut read, mut write) = TcpStream::connect(server.address)
+        .await
+        .unwrap()
+        .into_split();
+    let head = format!(
+        "POST /branches HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{"
+    );
+    write.write_all(head.as_bytes()).await.unwrap();
+    let dribble = tokio::spawn(async move {
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if write.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut answer = Vec::new();
+    let started = Instant::now();
+    tokio::time::timeout(STUCK, read.read_to_end(&mut answer))
+        .await
+        .expect("the server answers")
+        .unwrap();
+    dribble.abort();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"request_timeout\""), "{answer}");
+    server.stop().await;
 }

@@ -9,6 +9,7 @@ mod abuse;
 mod aws_auth;
 mod cli;
 mod handlers;
+mod hardening;
 mod idempotency_cors;
 mod lambda_metrics;
 mod request_id;

@@ -51,6 +51,7 @@ pub(crate) fn collection<M: Entity>(path: &str) -> (Vec<(String, RefOr<Schema>)>
         create,
         &[
             StatusCode::BAD_REQUEST,
+            StatusCode::REQUEST_TIMEOUT,
             StatusCode::CONFLICT,
             StatusCode::UNPROCESSABLE_ENTITY,
         ],
@@ -100,7 +101,11 @@ pub(crate) fn record<M: Entity>(path: &str) -> Paths {
     let update = one("update", "Change some fields of one record").parameter(if_match());
     let update = errors(
         json_body(update, &change_name::<M>()),
-        &[StatusCode::CONFLICT, StatusCode::PRECONDITION_FAILED],
+        &[
+            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::CONFLICT,
+            StatusCode::PRECONDITION_FAILED,
+        ],
     );
     let update = success(
         update,
