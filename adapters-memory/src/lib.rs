@@ -24,8 +24,10 @@ assert_eq!(branches.get(record.id()).await?, record);
 */
 #![deny(missing_docs)]
 
+mod idempotency;
 mod monitor;
 mod repository;
 
+pub use idempotency::MemoryIdempotencyStore;
 pub use monitor::MemoryMonitor;
 pub use repository::MemoryRepository;

@@ -57,6 +57,7 @@ mod commands;
 mod config;
 mod documents;
 mod errors;
+mod idempotency;
 mod index_sync;
 mod indexes;
 mod manager;
@@ -78,6 +79,7 @@ pub use config::{
     MONGO_SERVER_SELECTION_TIMEOUT_MS, MONGO_URI,
 };
 pub use documents::{collection_name, DocumentError};
+pub use idempotency::{MongoIdempotencyStore, IDEMPOTENCY_COLLECTION};
 pub use index_sync::{IndexConflict, IndexDiff, IndexRefusal, IndexSpec, IndexSync};
 pub use indexes::IndexStatus;
 pub use manager::{ConnectionManager, RoleConnection};

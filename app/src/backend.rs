@@ -14,7 +14,7 @@ pub use registry::Backend;
 use crate::auth::JwtKeys;
 use crate::config::{AppConfig, BackendConfig};
 use crate::demo::{self, DemoLogin};
-use crate::http::idempotency::MemoryIdempotencyStore;
+use crate::http::idempotency::IdempotencyStores;
 use crate::http::{back_office_routes, AppState, Mount, MountError, Shared};
 
 /// What a service built on this crate serves: the roles it needs beyond `main` and
@@ -72,6 +72,10 @@ pub enum StartupError {
     /// A route needs a binding that is missing, or is too open for its role.
     #[error(transparent)]
     Route(#[from] MountError),
+    /// An idempotency claim would end before a request may: a retry could then run while the
+    /// first attempt is still working, and create twice.
+    #[error("IDEMPOTENCY_LEASE_MS must be at least REQUEST_TIMEOUT_MS")]
+    LeaseShorterThanRequests,
     /// Demo records could not be written.
     #[error("could not write the demo records: {0}")]
     Demo(#[from] demo::SeedError),
@@ -126,6 +130,10 @@ impl Application {
             (None, Backend::Mongo(_)) => return Err(StartupError::MissingJwtSecret),
         };
         let keys = JwtKeys::new(&secret, config.token_policy)?;
+        let lease = config.idempotency.lease.unwrap_or(config.request_timeout);
+        if lease < config.request_timeout {
+            return Err(StartupError::LeaseShorterThanRequests);
+        }
         let registry =
             (service.bind)(Registry::new(backend.clone()))?.bind_listed(&config.bindings)?;
         let mounts = (service.routes)();
@@ -138,7 +146,7 @@ impl Application {
             keys,
             ping_timeout: config.ping_timeout,
             request_timeout: config.request_timeout,
-            idempotency: Arc::new(MemoryIdempotencyStore::new(config.idempotency)),
+            idempotency: IdempotencyStores::on(&backend, &config.idempotency, lease),
             cors: config.cors,
         });
         let demo = match demo_mode && service.seeds_demo {

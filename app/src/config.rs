@@ -212,8 +212,9 @@ pub struct Settings {
     )]
     pub idempotency_window_s: u64,
 
-    /// Idempotency keys kept in this process's memory at most; when full the oldest answer is
-    /// forgotten first. Not shared between instances.
+    /// Answers to `Idempotency-Key` requests each caller keeps at most on the in-memory
+    /// backend; the caller's oldest is forgotten first. (MongoDB keeps every answer for its
+    /// window.)
     #[arg(
         long,
         env = "IDEMPOTENCY_MAX_KEYS",
@@ -222,6 +223,11 @@ pub struct Settings {
         global = true
     )]
     pub idempotency_max_keys: u64,
+
+    /// Milliseconds an `Idempotency-Key` claim holds its key when its request never finishes
+    /// (its instance died): at least `REQUEST_TIMEOUT_MS`, which it is when unset.
+    #[arg(long, env = "IDEMPOTENCY_LEASE_MS", global = true)]
+    pub idempotency_lease_ms: Option<u64>,
 
     /// Origins browsers may call the API from, separated by commas
     /// (`https://a.example,https://b.example`); unset or empty: no CORS headers at all.
@@ -373,6 +379,7 @@ impl Settings {
             idempotency: IdempotencyConfig {
                 window: Duration::from_secs(self.idempotency_window_s),
                 max_keys: usize::try_from(self.idempotency_max_keys).unwrap_or(usize::MAX),
+                lease: self.idempotency_lease_ms.map(Duration::from_millis),
             },
             cors: CorsConfig::parse(self.cors_allowed_origins.as_deref().unwrap_or(""))?,
             ..AppConfig::new(backend)

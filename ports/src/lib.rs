@@ -1,7 +1,8 @@
 /*!
 The contracts between the business and its storage: which database a piece of data lives in
 ([`Role`]), what a repository must do ([`Repository`]), how it fails ([`RepositoryError`]) and
-how the health of each database is observed ([`ConnectionMonitor`]).
+how the health of each database is observed ([`ConnectionMonitor`]), and where retried
+requests find their first answer ([`IdempotencyStore`]).
 
 Traits only: this crate depends on `domain` and on no backend. With the `mock` feature every
 trait has a `mockall` double (`MockRepository<T>`, `MockConnectionMonitor`):
@@ -23,6 +24,7 @@ assert_eq!(runtime.block_on(branches.count()), Ok(3));
 
 mod error;
 mod health;
+mod idempotency;
 mod page;
 mod query;
 mod repository;
@@ -32,6 +34,12 @@ pub use error::{Conflict, RepositoryError};
 #[cfg(any(test, feature = "mock"))]
 pub use health::MockConnectionMonitor;
 pub use health::{ConnectionMonitor, ConnectionState};
+#[cfg(any(test, feature = "mock"))]
+pub use idempotency::MockIdempotencyStore;
+pub use idempotency::{
+    Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyStore, IdempotencyTerms,
+    StoredAnswer,
+};
 pub use page::Page;
 pub use query::{Condition, Filter, FilterError, ListQuery, Listing};
 #[cfg(any(test, feature = "mock"))]

@@ -76,8 +76,9 @@ pub struct Shared {
     pub ping_timeout: Duration,
     /// The longest a request may take before it is answered `503`.
     pub request_timeout: Duration,
-    /// Where answers to `POST`s with an `Idempotency-Key` are kept for their retries.
-    pub idempotency: Arc<dyn idempotency::IdempotencyStore>,
+    /// Where answers to `POST`s with an `Idempotency-Key` are kept for their retries, by the
+    /// route's role.
+    pub idempotency: idempotency::IdempotencyStores,
     /// The origins browsers may call the API from; none by default.
     pub cors: cors::CorsConfig,
 }
@@ -126,7 +127,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(from_fn_with_state(state.clone(), idempotency::layer))
         .layer(from_fn_with_state(state.clone(), deadline))
         .layer(tower::util::option_layer(state.cors.layer()))
         .layer(axum::middleware::from_fn(metrics::track))

@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::guard;
+use super::idempotency::{self, RouteStore};
 use super::request_log::RouteRoles;
 use super::resources::crud_routes;
 use super::AppState;
@@ -35,6 +36,8 @@ pub struct Mount {
     needs: Vec<(String, Role)>,
     access: Access,
     roles: Vec<Role>,
+    /// The role whose store keeps the answers to its `POST`s with an `Idempotency-Key`.
+    answers_kept_on: Option<Role>,
     routes: Arc<AddRoutes>,
 }
 
@@ -69,6 +72,7 @@ pub fn crud<M: Entity>(path: &'static str, role: Role, access: Access) -> Mount 
         needs: vec![(plural_name(M::NAME), role)],
         access,
         roles: vec![role],
+        answers_kept_on: Some(role),
         routes: Arc::new(move || crud_routes::<M>(path, role)),
     }
 }
@@ -86,6 +90,7 @@ pub fn reports() -> Mount {
         needs: needs.iter().map(|(m, r)| (plural_name(m), *r)).collect(),
         access: Access::MasterAdmin,
         roles: Role::DEFAULTS.to_vec(),
+        answers_kept_on: None,
         routes: Arc::new(|| {
             OpenApiRouter::default()
                 .routes(routes!(super::overview::dashboard))
@@ -118,11 +123,19 @@ impl Mount {
         Ok(())
     }
 
-    /// The routes with their documentation, guarded and tagged with their roles for the
-    /// request log.
+    /// The routes with their documentation, tagged with their roles for the request log,
+    /// with their `Idempotency-Key` answers kept, and guarded: the guard runs first, so a
+    /// caller without a valid token is refused before any other check.
     pub(crate) fn router(&self, state: &AppState) -> OpenApiRouter<AppState> {
         let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
-        let tagged = (self.routes)().route_layer(map_response(RouteRoles::new(&roles).tag()));
+        let mut tagged = (self.routes)().route_layer(map_response(RouteRoles::new(&roles).tag()));
+        if let Some(role) = self.answers_kept_on {
+            let route = RouteStore {
+                state: state.clone(),
+                role,
+            };
+            tagged = tagged.route_layer(from_fn_with_state(route, idempotency::layer));
+        }
         match self.access {
             Access::AnyCaller => {
                 tagged.route_layer(from_fn_with_state(state.clone(), guard::any_caller))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::{CallerRole, JwtKeys, TokenPolicy};
-use app::http::idempotency::MemoryIdempotencyStore;
+use app::http::idempotency::IdempotencyStores;
 use app::http::{back_office_routes, router, AppState, Shared};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -47,13 +47,18 @@ impl Harness {
         parts
             .headers
             .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let idempotency = IdempotencyStores::on(
+            self.registry.backend(),
+            &Default::default(),
+            Duration::from_secs(5),
+        );
         let state = AppState::new(Shared {
             registry: Arc::new(self.registry),
             mounts: back_office_routes().into(),
             keys: self.keys,
             ping_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
-            idempotency: Arc::new(MemoryIdempotencyStore::new(Default::default())),
+            idempotency,
             cors: Default::default(),
         });
         let response = router(state)

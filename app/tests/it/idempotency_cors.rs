@@ -165,20 +165,34 @@ async fn a_malformed_key_is_a_400_and_no_key_creates_a_record_per_request() {
 }
 
 #[tokio::test]
-async fn a_refused_body_is_replayed_and_an_unauthenticated_post_is_a_401_stored_nowhere() {
+async fn a_refused_body_or_token_keeps_nothing_so_the_key_then_creates_once() {
     let application = application("").await;
     let token = token(&application, "caller-one");
     let invalid = json!({ "name": "Acme", "extra": true });
-    let first = call(&application, post(&token, Some("bad-body"), &invalid)).await;
-    assert_eq!(first.status, StatusCode::BAD_REQUEST);
-    let retry = call(&application, post(&token, Some("bad-body"), &invalid)).await;
-    assert_eq!((retry.status, &retry.body), (first.status, &first.body));
-    assert_eq!(retry.headers["idempotent-replayed"], "true");
-
+    for _ in 0..2 {
+        let refused = call(&application, post(&token, Some("k"), &invalid)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.headers.get("idempotent-replayed").is_none());
+    }
     let anonymous = call(&application, post("not-a-token", Some("k"), &customer("A"))).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     let created = call(&application, post(&token, Some("k"), &customer("A"))).await;
     assert_eq!(created.status, StatusCode::CREATED);
+    let again = call(&application, post(&token, Some("k"), &customer("A"))).await;
+    assert_eq!((again.status, &again.body), (created.status, &created.body));
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(customers(&application).await, 1);
+}
+
+#[tokio::test]
+async fn a_bad_key_without_a_token_is_the_401_of_authentication_first() {
+    let application = application("").await;
+    let reply = call(
+        &application,
+        post("not-a-token", Some("with space"), &customer("A")),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 }
 
 fn preflight(origin: &str) -> Request<Body> {

@@ -1,56 +1,49 @@
 //! `Idempotency-Key` on `POST`: a client that retries a create after a timeout gets the first
 //! answer again instead of a second record (orders have no natural unique key to catch it).
 //!
-//! How it behaves:
+//! How it behaves, as the payment APIs that made the header common behave:
 //!
 //! - A key is 1 to 255 visible ASCII characters (`!` to `~`); anything else, or the header
 //!   given twice, is a `400` `invalid_idempotency_key`. Without the header nothing changes.
-//! - A key is scoped by the caller (the token's subject and role) and by the path, so two
-//!   callers, or two collections, never see each other's answers under the same key.
+//! - Authentication comes first: a request without a valid token is a `401`, key or not.
+//! - A key is scoped by the caller (the token's subject and role), the method and the path, so
+//!   two callers, or two collections, never see each other's answers under the same key.
 //! - The request body (and its `Content-Type`) is hashed with SHA-256. The same key with
 //!   another body is a `422` `idempotency_key_reused`.
-//! - A retry that arrives while the first request is still running **waits** for it (within
-//!   `REQUEST_TIMEOUT_MS`, like any request) and then answers what it answered; it never runs
-//!   the handler a second time.
-//! - Stored and replayed: `2xx` answers and the client errors that follow from the body alone
-//!   (`400`, `413`, `422`), with their status, headers (`Location`, `ETag`, …) and body, and
-//!   an `Idempotent-Replayed: true` header on the replay. Anything else (`401`, `403`, `409`,
-//!   `5xx`, a `503` timeout) is not stored: a retry runs again and may succeed. A first
-//!   request cut off by `REQUEST_TIMEOUT_MS` is forgotten the same way, even if its write
-//!   had reached the database: that one case can still make a duplicate.
-//! - Stored answers live for a window (`IDEMPOTENCY_WINDOW_S`, 24 h by default) in a store of
-//!   at most `IDEMPOTENCY_MAX_KEYS` keys; when it is full the oldest finished key goes first.
-//!   An answer body over [`MAX_STORED_BODY_BYTES`] is answered but not stored.
-//!
-//! The store is [`MemoryIdempotencyStore`], in this process's memory, behind the
-//! [`IdempotencyStore`] trait so that a shared store (a database collection, Redis) can replace
-//! it. **With several instances (ECS tasks, Lambda execution environments) a retry that reaches
-//! another instance than the first attempt is not deduplicated**, and a restart forgets every
-//! key.
-//!
-//! A request whose caller cannot be identified passes through untouched: the route's guard
-//! answers it `401`, and nothing is stored.
+//! - **What is stored**: the answer of every request whose handler began its work (its body
+//!   was valid and it went to the database), whatever its status, server errors included: a
+//!   blind retry of those is the duplicate keys exist to prevent. Refusals made before the work
+//!   begins are not stored, since a retry gets the same answer anyway: a bad token, a bad body
+//!   or parameters, a `409` `idempotency_in_progress`. A flood of bad requests stores nothing.
+//!   A replay carries `Idempotent-Replayed: true`. An answer over [`MAX_STORED_BODY_BYTES`] is
+//!   answered but not stored.
+//! - **Where**: on MongoDB, in the database of the route's own role (collection
+//!   `idempotencyRecords`), shared by every instance and every Lambda execution environment;
+//!   in memory, in the process, each caller keeping at most `IDEMPOTENCY_MAX_KEYS` answers.
+//! - **Concurrent retries**: a retry that arrives while the first attempt holds the key, on any
+//!   instance, waits with bounded back-off for its answer, up to the request timeout (on Lambda,
+//!   up to the invocation's deadline), then gets a `409` `idempotency_in_progress` with
+//!   `Retry-After`.
+//! - **Dead claims**: an attempt whose instance died holds its key for a lease
+//!   (`IDEMPOTENCY_LEASE_MS`, at least the request timeout); then the next retry runs. So does
+//!   a retry after an attempt cut off by the request timeout once its work began: the key is
+//!   kept for the lease rather than given up at once, since that work may still land.
+//! - Answers are replayed for `IDEMPOTENCY_WINDOW_S` (24 h by default).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{to_bytes, Body};
-use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sha2::{Digest, Sha256};
 
-mod store;
+mod layer;
+mod stores;
 
-pub use self::store::{
-    Begin, Fingerprint, IdempotencyStore, MemoryIdempotencyStore, ScopedKey, StoredResponse,
-};
-use super::error::{ApiError, ErrorBody};
-use super::{AppState, BODY_LIMIT_BYTES};
-use crate::auth::Identity;
+pub use self::layer::{layer, RouteStore, WorkStarted};
+pub use self::stores::IdempotencyStores;
+use super::error::ErrorBody;
 
 /// The request header that carries the key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -66,29 +59,33 @@ pub const MAX_KEY_LEN: usize = 255;
 /// retry schedule.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// How many keys the in-memory store keeps unless configured.
+/// How many answers each caller keeps in the in-memory store unless configured.
 pub const DEFAULT_MAX_KEYS: usize = 10_000;
 
 /// The largest answer body that is stored. A `POST` answers one record, far smaller; the cap
-/// bounds the store's memory to about `max_keys` × this.
+/// bounds what one key costs to keep.
 pub const MAX_STORED_BODY_BYTES: usize = 64 * 1024;
 
-/// How the in-memory store is bounded.
+/// How long answers and claims are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdempotencyConfig {
     /// How long an answer is replayed after it was stored (`IDEMPOTENCY_WINDOW_S`).
     pub window: Duration,
-    /// The most keys kept at once (`IDEMPOTENCY_MAX_KEYS`); the oldest finished one is
-    /// forgotten first when it is full.
+    /// The most answers each caller keeps in the in-memory store (`IDEMPOTENCY_MAX_KEYS`); its
+    /// oldest is forgotten first. MongoDB keeps every answer for its window.
     pub max_keys: usize,
+    /// How long a claim holds its key if its request never finishes (`IDEMPOTENCY_LEASE_MS`);
+    /// `None`: the request timeout, the least it may be.
+    pub lease: Option<Duration>,
 }
 
 impl Default for IdempotencyConfig {
-    /// [`DEFAULT_WINDOW`] and [`DEFAULT_MAX_KEYS`].
+    /// [`DEFAULT_WINDOW`], [`DEFAULT_MAX_KEYS`], a lease of the request timeout.
     fn default() -> Self {
         Self {
             window: DEFAULT_WINDOW,
             max_keys: DEFAULT_MAX_KEYS,
+            lease: None,
         }
     }
 }
@@ -108,9 +105,12 @@ pub enum IdempotencyError {
          a new request"
     )]
     KeyReused,
-    /// `503`: the store is full of requests still running.
-    #[error("too many requests with an Idempotency-Key are running; retry later")]
-    StoreFull,
+    /// `409`: another request with this key is still running; retry after `retry_after`.
+    #[error("a request with this Idempotency-Key is still running; retry later")]
+    InProgress {
+        /// When a retry may find its answer, or its claim expired.
+        retry_after: Duration,
+    },
 }
 
 impl IdempotencyError {
@@ -119,7 +119,7 @@ impl IdempotencyError {
         match self {
             IdempotencyError::InvalidKey => StatusCode::BAD_REQUEST,
             IdempotencyError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            IdempotencyError::StoreFull => StatusCode::SERVICE_UNAVAILABLE,
+            IdempotencyError::InProgress { .. } => StatusCode::CONFLICT,
         }
     }
 
@@ -128,16 +128,24 @@ impl IdempotencyError {
         match self {
             IdempotencyError::InvalidKey => "invalid_idempotency_key",
             IdempotencyError::KeyReused => "idempotency_key_reused",
-            IdempotencyError::StoreFull => "unavailable",
+            IdempotencyError::InProgress { .. } => "idempotency_in_progress",
         }
     }
 }
 
 impl IntoResponse for IdempotencyError {
-    /// The API's error shape, `{"error": {"code", "message"}}`.
+    /// The API's error shape, `{"error": {"code", "message"}}`, and `Retry-After` in whole
+    /// seconds (at least one) on a `409`.
     fn into_response(self) -> Response {
         let body = ErrorBody::new(self.code(), self.to_string());
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let IdempotencyError::InProgress { retry_after } = self {
+            let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -162,19 +170,8 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Idempotenc
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
-/// Whether an answer is kept for replay: successes, and the client errors that follow from
-/// the body alone. Not `401`/`403` (the token), `404`/`409` (the data may change) or `5xx`.
-fn is_stored(status: StatusCode) -> bool {
-    status.is_success()
-        || matches!(
-            status,
-            StatusCode::BAD_REQUEST
-                | StatusCode::PAYLOAD_TOO_LARGE
-                | StatusCode::UNPROCESSABLE_ENTITY
-        )
-}
-
-fn fingerprint(headers: &HeaderMap, body: &[u8]) -> Fingerprint {
+/// The SHA-256 of a request's `Content-Type` and body.
+fn fingerprint(headers: &HeaderMap, body: &[u8]) -> ports::Fingerprint {
     let mut hasher = Sha256::new();
     let content_type = headers.get(CONTENT_TYPE).map_or(&[][..], |v| v.as_bytes());
     hasher.update((content_type.len() as u64).to_be_bytes());
@@ -183,124 +180,19 @@ fn fingerprint(headers: &HeaderMap, body: &[u8]) -> Fingerprint {
     hasher.finalize().into()
 }
 
-/// A claim on a key: released (the key forgotten) if the request is dropped before it is
-/// finished, say by the request deadline, so that a retry is not left waiting for nothing.
-struct Claim {
-    store: Arc<dyn IdempotencyStore>,
-    key: ScopedKey,
-    fingerprint: Fingerprint,
-    finished: bool,
-}
-
-impl Claim {
-    async fn finish(mut self, response: Option<StoredResponse>) {
-        self.finished = true;
-        self.store
-            .finish(&self.key, self.fingerprint, response)
-            .await;
+/// The record's identity: the SHA-256, in hex, of every part of the scope, each prefixed by
+/// its length so that no two scopes spell the same input.
+fn record_id(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
     }
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        if self.finished {
-            return;
-        }
-        let (store, key, fingerprint) = (self.store.clone(), self.key.clone(), self.fingerprint);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { store.finish(&key, fingerprint, None).await });
-        }
-    }
-}
-
-/// The middleware, layered on the whole router (`from_fn_with_state`): see the module
-/// documentation. Buffers the request body (up to [`BODY_LIMIT_BYTES`]) to hash it, and the
-/// answer to store it.
-pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST {
-        return next.run(request).await;
-    }
-    let key = match idempotency_key(request.headers()) {
-        Ok(Some(key)) => key,
-        Ok(None) => return next.run(request).await,
-        Err(error) => return error.into_response(),
-    };
-    let (mut parts, body) = request.into_parts();
-    let Ok(identity) = Identity::from_request_parts(&mut parts, &state).await else {
-        // The route's guard answers `401`; nothing runs, nothing is stored.
-        return next.run(Request::from_parts(parts, body)).await;
-    };
-    let body = match to_bytes(body, BODY_LIMIT_BYTES).await {
-        Ok(body) => body,
-        Err(error) => return unreadable_body(error),
-    };
-    let key = ScopedKey {
-        subject: identity.subject().to_owned(),
-        role: identity.role().as_str(),
-        route: parts.uri.path().to_owned(),
-        key,
-    };
-    let fingerprint = fingerprint(&parts.headers, &body);
-    let store = state.idempotency.clone();
-    match store.begin(&key, fingerprint).await {
-        Begin::Proceed => {}
-        Begin::Replay(stored) => return replay(stored),
-        Begin::Mismatch => return IdempotencyError::KeyReused.into_response(),
-        Begin::Full => return IdempotencyError::StoreFull.into_response(),
-    }
-    let claim = Claim {
-        store,
-        key,
-        fingerprint,
-        finished: false,
-    };
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
-    if !is_stored(response.status()) {
-        claim.finish(None).await;
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let body = match to_bytes(body, usize::MAX).await {
-        Ok(body) => body,
-        Err(error) => {
-            claim.finish(None).await;
-            return ApiError::Internal(format!("could not read the answer to store it: {error}"))
-                .into_response();
-        }
-    };
-    let stored = (body.len() <= MAX_STORED_BODY_BYTES).then(|| StoredResponse {
-        status: parts.status,
-        headers: parts.headers.clone(),
-        body: body.clone(),
-    });
-    claim.finish(stored).await;
-    Response::from_parts(parts, Body::from(body))
-}
-
-fn replay(stored: StoredResponse) -> Response {
-    let mut response = Response::new(Body::from(stored.body));
-    *response.status_mut() = stored.status;
-    *response.headers_mut() = stored.headers;
-    response
-        .headers_mut()
-        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    response
-}
-
-/// A body over the limit is `413` like everywhere else; one that broke off is `400`.
-fn unreadable_body(error: axum::Error) -> Response {
-    let inner = error.into_inner();
-    if inner
-        .downcast_ref::<http_body_util::LengthLimitError>()
-        .is_some()
-    {
-        ApiError::PayloadTooLarge {
-            limit: BODY_LIMIT_BYTES,
-        }
-        .into_response()
-    } else {
-        ApiError::BadRequest(format!("could not read the request body: {inner}")).into_response()
-    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -333,5 +225,35 @@ mod tests {
         twice.append(IDEMPOTENCY_KEY, HeaderValue::from_static("a"));
         twice.append(IDEMPOTENCY_KEY, HeaderValue::from_static("b"));
         assert_eq!(idempotency_key(&twice), Err(IdempotencyError::InvalidKey));
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn record_ids_differ_whenever_a_part_or_a_boundary_differs() {
+        let id = record_id(&["user", "abc", "POST", "/orders", "k-1"]);
+        assert_eq!(id.len(), 64);
+        assert_eq!(id, record_id(&["user", "abc", "POST", "/orders", "k-1"]));
+        for other in [
+            record_id(&["user", "abd", "POST", "/orders", "k-1"]),
+            record_id(&["user", "abc", "POST", "/orders", "k-2"]),
+            record_id(&["user", "ab", "cPOST", "/orders", "k-1"]),
+            record_id(&["admin", "abc", "POST", "/orders", "k-1"]),
+        ] {
+            assert_ne!(id, other);
+        }
+    }
+
+    #[test]
+    fn an_in_progress_answer_is_a_409_with_retry_after_in_whole_seconds() {
+        let response = IdempotencyError::InProgress {
+            retry_after: Duration::from_millis(1_200),
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(response.headers()["retry-after"], "2");
     }
 }

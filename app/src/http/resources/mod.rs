@@ -30,8 +30,9 @@ pub(crate) fn crud_routes<R: Entity>(path: &str, role: Role) -> OpenApiRouter<Ap
         .routes((
             schemas,
             collection,
-            get(move |state, uri, query| list::<R>(state, role, uri, query))
-                .post(move |state, uri, body| create::<R>(state, role, uri, body)),
+            get(move |state, uri, query| list::<R>(state, role, uri, query)).post(
+                move |state, uri, started, body| create::<R>(state, role, uri, started, body),
+            ),
         ))
         .routes((
             Vec::new(),

@@ -8,6 +8,7 @@ use axum::extract::{OriginalUri, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use domain::{Entity, Id, Record};
 use ports::{Conflict, Repository, RepositoryError, Role};
@@ -17,6 +18,7 @@ use super::target::{ChangeBody, Target};
 use crate::http::conditional::{etag, etag_header, Precondition};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::AppJson;
+use crate::http::idempotency::WorkStarted;
 use crate::http::{AppState, Data};
 
 /// How many times a change without `If-Match` is read, applied and saved when each save
@@ -34,9 +36,13 @@ pub(super) async fn create<R: Entity>(
     State(state): State<AppState>,
     role: Role,
     OriginalUri(uri): OriginalUri,
+    started: Option<Extension<WorkStarted>>,
     AppJson(body): AppJson<R::New>,
 ) -> ApiResult<Response> {
     let entity = R::from_new(body)?.admit()?;
+    if let Some(Extension(started)) = started {
+        started.begin();
+    }
     let record = state.registry.repository::<R>(role)?.create(entity).await?;
     let location = format!("{}/{}", uri.path().trim_end_matches('/'), record.id());
     let location = HeaderValue::from_str(&location)
