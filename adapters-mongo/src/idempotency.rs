@@ -13,7 +13,10 @@
 //! - **Consistency.** Read from the primary, written with majority: a record a client's retry
 //!   must see is never read from a lagging secondary or lost in a failover.
 //!
-//! Every write replaces the whole record (no partial `$set`), as the repositories do.
+//! Every write replaces the whole record (no partial `$set`), as the repositories do. A record
+//! reads as text where it can, for the operator who looks at one: the fingerprint in hex, the
+//! headers and a UTF-8 body (every answer of this API) as strings; a body that is not UTF-8
+//! is kept as binary.
 
 use std::time::Duration;
 
@@ -103,7 +106,7 @@ impl MongoIdempotencyStore {
         doc! {
             "_id": &key.id,
             "caller": &key.caller,
-            "fingerprint": binary(fingerprint),
+            "fingerprint": hex(fingerprint),
             "token": token,
             "state": "running",
             "leaseUntil": later(now, self.terms.lease),
@@ -122,9 +125,7 @@ impl MongoIdempotencyStore {
         if (done && expired("expiresAt")) || (!done && expired("leaseUntil")) {
             return Err(token);
         }
-        let same = record
-            .get_binary_generic("fingerprint")
-            .is_ok_and(|stored| stored.as_slice() == fingerprint.as_slice());
+        let same = record.get_str("fingerprint") == Ok(hex(fingerprint).as_str());
         if !same {
             return Ok(Claim::Mismatch);
         }
@@ -194,7 +195,7 @@ impl IdempotencyStore for MongoIdempotencyStore {
         let done = doc! {
             "_id": &key.id,
             "caller": &key.caller,
-            "fingerprint": binary(fingerprint),
+            "fingerprint": hex(fingerprint),
             "token": &token.0,
             "state": "done",
             "leaseUntil": now,
@@ -228,11 +229,27 @@ impl IdempotencyStore for MongoIdempotencyStore {
     }
 }
 
-fn binary(bytes: &[u8]) -> Bson {
-    Bson::Binary(Binary {
-        subtype: BinarySubtype::Generic,
-        bytes: bytes.to_vec(),
-    })
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Text when it is UTF-8, binary otherwise.
+fn text_or_binary(bytes: Vec<u8>) -> Bson {
+    match String::from_utf8(bytes) {
+        Ok(text) => Bson::String(text),
+        Err(error) => Bson::Binary(Binary {
+            subtype: BinarySubtype::Generic,
+            bytes: error.into_bytes(),
+        }),
+    }
+}
+
+fn bytes_of(value: &Bson) -> Option<Vec<u8>> {
+    match value {
+        Bson::String(text) => Some(text.clone().into_bytes()),
+        Bson::Binary(binary) => Some(binary.bytes.clone()),
+        _ => None,
+    }
 }
 
 fn later(now: DateTime, by: Duration) -> DateTime {
@@ -243,13 +260,13 @@ fn later(now: DateTime, by: Duration) -> DateTime {
 fn answer_document(answer: StoredAnswer) -> Document {
     let headers: Vec<Bson> = answer
         .headers
-        .iter()
-        .map(|(name, value)| Bson::Document(doc! { "name": name, "value": binary(value) }))
+        .into_iter()
+        .map(|(name, value)| Bson::Document(doc! { "name": name, "value": text_or_binary(value) }))
         .collect();
     doc! {
         "status": i32::from(answer.status),
         "headers": headers,
-        "body": binary(&answer.body),
+        "body": text_or_binary(answer.body),
     }
 }
 
@@ -264,10 +281,10 @@ fn answer(record: &Document) -> Option<StoredAnswer> {
         .map(|header| {
             let header = header.as_document()?;
             let name = header.get_str("name").ok()?.to_owned();
-            Some((name, header.get_binary_generic("value").ok()?.clone()))
+            Some((name, bytes_of(header.get("value")?)?))
         })
         .collect::<Option<Vec<_>>>()?;
-    let body = answer.get_binary_generic("body").ok()?.clone();
+    let body = bytes_of(answer.get("body")?)?;
     Some(StoredAnswer {
         status,
         headers,

@@ -1,4 +1,5 @@
-//! The repository contract of `ports::Repository`, written once and run against every backend.
+//! The repository contract of `ports::Repository`, written once and run against every backend
+//! (and, in [`idempotency`], that of `ports::IdempotencyStore`).
 //!
 //! Each check is a plain `async fn` over a fresh [`RolePair`];
 //! [`contract_suite!`](crate::contract_suite) turns the whole list into one `#[tokio::test]`
@@ -14,6 +15,7 @@ mod conditional_delete;
 mod crud;
 mod filters;
 mod fixtures;
+pub mod idempotency;
 mod isolation;
 pub mod paging;
 pub mod two_keys;

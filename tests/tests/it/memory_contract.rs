@@ -39,3 +39,11 @@ async fn every_built_in_model_passes_the_contract_with_the_examples_of_its_decla
 async fn a_duplicate_on_either_of_two_unique_keys_names_that_key() {
     two_keys::a_duplicate_on_either_unique_key_names_that_key(&MemoryRepository::new()).await;
 }
+
+#[tokio::test]
+async fn the_memory_idempotency_store_keeps_the_contract_within_its_process() {
+    let store: Arc<dyn ports::IdempotencyStore> = Arc::new(
+        adapters_memory::MemoryIdempotencyStore::new(tests::contract::idempotency::TERMS, 100),
+    );
+    tests::contract::idempotency::all([store.clone(), store]).await;
+}

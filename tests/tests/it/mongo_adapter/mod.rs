@@ -8,6 +8,7 @@
 mod collections;
 mod configuration;
 mod connection;
+mod idempotency;
 mod mongoose;
 mod roles;
 
