@@ -108,7 +108,7 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         let mut entries = self.lock();
         if let Some(entry) = entries.get(&key.id).filter(|e| self.is_live(e, now)) {
             return Ok(match &entry.state {
-                _ if entry.fingerprint != *fingerprint => Claim::Mismatch,
+                State::Done { .. } if entry.fingerprint != *fingerprint => Claim::Mismatch,
                 State::Done { answer, .. } => Claim::Replay(answer.clone()),
                 State::Running { lease_until } => Claim::Running {
                     lease_left: lease_until.saturating_duration_since(now),

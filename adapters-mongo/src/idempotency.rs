@@ -125,12 +125,12 @@ impl MongoIdempotencyStore {
         if (done && expired("expiresAt")) || (!done && expired("leaseUntil")) {
             return Err(token);
         }
-        let same = record.get_str("fingerprint") == Ok(hex(fingerprint).as_str());
-        if !same {
-            return Ok(Claim::Mismatch);
-        }
         if done {
-            return Ok(answer(record).map_or(Claim::Mismatch, Claim::Replay));
+            let same = record.get_str("fingerprint") == Ok(hex(fingerprint).as_str());
+            return Ok(match answer(record) {
+                Some(answer) if same => Claim::Replay(answer),
+                _ => Claim::Mismatch,
+            });
         }
         let lease_left = record
             .get_datetime("leaseUntil")

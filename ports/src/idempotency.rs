@@ -6,8 +6,8 @@
 //! The protocol is a claim with a lease, decided by the store alone:
 //!
 //! 1. [`IdempotencyStore::claim`]: the first request for a key owns it ([`Claim::Owned`]);
-//!    any other sees the stored answer ([`Claim::Replay`]), another body's key
-//!    ([`Claim::Mismatch`]) or a claim still held ([`Claim::Running`]).
+//!    any other sees a claim still held ([`Claim::Running`]), the stored answer
+//!    ([`Claim::Replay`]) or, for another body, [`Claim::Mismatch`].
 //! 2. The owner then either [`IdempotencyStore::complete`]s the claim with the answer it gave,
 //!    or [`IdempotencyStore::release`]s it (the request was refused before its work began, and
 //!    a retry may run).
@@ -107,7 +107,9 @@ pub trait IdempotencyStore: Send + Sync + fmt::Debug {
     /// - MUST return [`Claim::Owned`] to exactly one of any number of concurrent first
     ///   requests for `key`, on any instance sharing the store.
     /// - MUST return [`Claim::Replay`] with the completed answer for the same fingerprint
-    ///   within the window, and [`Claim::Mismatch`] for another fingerprint.
+    ///   within the window, and [`Claim::Mismatch`] for another fingerprint; a claim still
+    ///   running is [`Claim::Running`] whatever the fingerprint (the first request's body is
+    ///   decided on when it is answered).
     /// - MUST hand a claim whose lease ended, or an answer whose window ended, to the next
     ///   request ([`Claim::Owned`]), to one only.
     /// - [`RepositoryError::Unavailable`] when the store cannot be reached;

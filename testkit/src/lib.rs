@@ -6,6 +6,7 @@ on it (`TestService`) lives in the `tests` crate.
 - [`server`]: the MongoDB wire-protocol server database tests run against, fresh database
   names on it, private servers to kill and restart, and the known-gap report;
 - [`process`]: the real binary as a child process, configured only by its environment;
+- [`http`]: one request to it, read to the end;
 - [`lambda_runtime`]: a Lambda Runtime API on loopback, handing out `aws_lambda_events` events;
 - [`prometheus`]: the Prometheus text format, read by a parser;
 - [`logs`]: log lines captured in memory;
@@ -14,6 +15,7 @@ on it (`TestService`) lives in the `tests` crate.
 #![deny(missing_docs)]
 
 pub mod alone;
+pub mod http;
 pub mod lambda_runtime;
 pub mod logs;
 pub mod process;

@@ -12,6 +12,7 @@ mod handlers;
 mod hardening;
 mod idempotency_cors;
 mod lambda_metrics;
+mod many_instances;
 mod request_id;
 mod startup;
 mod token_policy;

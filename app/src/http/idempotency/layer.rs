@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use ports::{Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyStore, Role, StoredAnswer};
 
 use super::{
-    fingerprint, idempotency_key, record_id, IdempotencyError, IDEMPOTENT_REPLAYED,
+    fingerprint, idempotency_key, scoped_key, IdempotencyError, IDEMPOTENT_REPLAYED,
     MAX_STORED_BODY_BYTES,
 };
 use crate::auth::Identity;
@@ -76,16 +76,13 @@ pub async fn layer(State(route): State<RouteStore>, request: Request, next: Next
         Ok(body) => body,
         Err(error) => return unreadable_body(error),
     };
-    let key = IdempotencyKey {
-        id: record_id(&[
-            identity.role().as_str(),
-            identity.subject(),
-            parts.method.as_str(),
-            parts.uri.path(),
-            &key,
-        ]),
-        caller: format!("{}:{}", identity.role().as_str(), identity.subject()),
-    };
+    let key = scoped_key(
+        identity.role(),
+        identity.subject(),
+        &parts.method,
+        parts.uri.path(),
+        &key,
+    );
     let fingerprint = fingerprint(&parts.headers, &body);
     let waiting = Waiting::until(wait_deadline(&parts, route.state.request_timeout));
     let token = match waiting.claim(store.as_ref(), &key, &fingerprint).await {

@@ -33,7 +33,7 @@
 use std::time::Duration;
 
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sha2::{Digest, Sha256};
@@ -44,6 +44,8 @@ mod stores;
 pub use self::layer::{layer, RouteStore, WorkStarted};
 pub use self::stores::IdempotencyStores;
 use super::error::ErrorBody;
+use crate::auth::CallerRole;
+use ports::IdempotencyKey;
 
 /// The request header that carries the key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -178,6 +180,23 @@ fn fingerprint(headers: &HeaderMap, body: &[u8]) -> ports::Fingerprint {
     hasher.update(content_type);
     hasher.update(body);
     hasher.finalize().into()
+}
+
+/// The key a caller's `Idempotency-Key` is kept under: scoped by the caller's role and
+/// subject, the method and the path, so that no caller ever reaches another's answer. The
+/// record's `_id` is the hash of all of them; an operator (or a test) finds a caller's record
+/// with it.
+pub fn scoped_key(
+    role: CallerRole,
+    subject: &str,
+    method: &Method,
+    path: &str,
+    key: &str,
+) -> IdempotencyKey {
+    IdempotencyKey {
+        id: record_id(&[role.as_str(), subject, method.as_str(), path, key]),
+        caller: format!("{}:{subject}", role.as_str()),
+    }
 }
 
 /// The record's identity: the SHA-256, in hex, of every part of the scope, each prefixed by
