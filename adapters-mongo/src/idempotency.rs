@@ -34,6 +34,7 @@ use ports::{
 };
 use tokio::sync::OnceCell;
 
+use crate::index_sync::DeclaredIndexes;
 use crate::manager::RoleConnection;
 
 /// The collection that holds the records of one role's routes.
@@ -62,9 +63,15 @@ impl MongoIdempotencyStore {
         }
     }
 
+    /// The collection of `connection`'s role with its declared indexes: what `app indexes`
+    /// compares and, with `--sync`, creates when auto-index is off.
+    pub fn declared_indexes(connection: RoleConnection) -> DeclaredIndexes {
+        DeclaredIndexes::new(connection, IDEMPOTENCY_COLLECTION, Self::indexes())
+    }
+
     /// The index the collection needs besides `_id`: the TTL index that removes records once
-    /// their window has ended. What `app indexes --sync` creates when auto-index is off.
-    pub fn declared_indexes() -> Vec<IndexModel> {
+    /// their window has ended.
+    fn indexes() -> Vec<IndexModel> {
         let ttl = IndexOptions::builder().expire_after(Duration::ZERO).build();
         vec![IndexModel::builder()
             .keys(doc! { "expiresAt": 1 })
@@ -82,7 +89,7 @@ impl MongoIdempotencyStore {
         if self.connection.auto_index() {
             self.indexed
                 .get_or_init(|| async {
-                    for index in Self::declared_indexes() {
+                    for index in Self::indexes() {
                         if let Err(error) = collection.create_index(index).await {
                             let error = self.connection.map_error(&error, None);
                             tracing::warn!(%error, role = %self.connection.role(),

@@ -9,6 +9,7 @@
 //! without dropping it, so a sync reports it and leaves it alone.
 
 use std::fmt;
+use std::time::Duration;
 
 use domain::Entity;
 use futures::TryStreamExt;
@@ -19,6 +20,7 @@ use mongodb::IndexModel;
 use ports::RepositoryError;
 
 use crate::indexes;
+use crate::manager::RoleConnection;
 use crate::repository::MongoRepository;
 
 /// The server code of `NamespaceNotFound`: `listIndexes` on a collection that does not exist.
@@ -38,14 +40,15 @@ pub struct IndexSpec {
     pub keys: Document,
     /// Whether the index refuses two documents with the same values.
     pub unique: bool,
+    /// For a TTL index, how long after the date in its field a document is removed.
+    pub expire_after: Option<Duration>,
 }
 
 impl IndexSpec {
     fn declared(model: IndexModel) -> Self {
         Self {
             name: None,
-            unique: model.options.as_ref().and_then(|o| o.unique) == Some(true),
-            keys: model.keys,
+            ..Self::found(model)
         }
     }
 
@@ -54,19 +57,28 @@ impl IndexSpec {
         Self {
             name: options.and_then(|o| o.name.clone()),
             unique: options.and_then(|o| o.unique) == Some(true),
+            expire_after: options.and_then(|o| o.expire_after),
             keys: model.keys,
         }
     }
 
-    /// The index to create for it, as [`indexes::declared`] builds it.
+    /// The index to create for it, as it was declared.
     fn model(&self) -> IndexModel {
-        let options = self
-            .unique
-            .then(|| IndexOptions::builder().unique(true).build());
+        let options = (self.unique || self.expire_after.is_some()).then(|| {
+            IndexOptions::builder()
+                .unique(self.unique.then_some(true))
+                .expire_after(self.expire_after)
+                .build()
+        });
         IndexModel::builder()
             .keys(self.keys.clone())
             .options(options)
             .build()
+    }
+
+    /// Whether `other` has this index's options (its keys aside).
+    fn same_options(&self, other: &IndexSpec) -> bool {
+        self.unique == other.unique && self.expire_after == other.expire_after
     }
 
     /// Whether this is the `_id` index every collection has, which is never extra.
@@ -86,6 +98,9 @@ impl fmt::Display for IndexSpec {
         write!(f, "{{{}}}", keys.join(", "))?;
         if self.unique {
             write!(f, " unique")?;
+        }
+        if let Some(after) = self.expire_after {
+            write!(f, " expiring {}s after", after.as_secs())?;
         }
         if let Some(name) = &self.name {
             write!(f, " ({name})")?;
@@ -159,17 +174,81 @@ pub struct IndexSync {
     pub after: IndexDiff,
 }
 
+/// One collection with the indexes declared for it: what a diff and a sync compare and bring
+/// in line. A model's collection ([`MongoRepository::declared_indexes`]) or another one the
+/// service keeps (its idempotency records), on one role.
+#[derive(Debug, Clone)]
+pub struct DeclaredIndexes {
+    connection: RoleConnection,
+    collection: String,
+    declared: Vec<IndexSpec>,
+}
+
 impl<T: Entity> MongoRepository<T> {
-    /// How the collection's indexes differ from those the model declares, compared by keys and
+    /// The model's collection with the indexes the model declares.
+    pub fn declared_indexes(&self) -> DeclaredIndexes {
+        DeclaredIndexes::new(
+            self.connection().clone(),
+            self.collection_name(),
+            indexes::declared::<T>(),
+        )
+    }
+
+    /// See [`DeclaredIndexes::diff`].
+    ///
+    /// # Errors
+    /// As [`DeclaredIndexes::diff`].
+    pub async fn index_diff(&self) -> Result<IndexDiff, RepositoryError> {
+        self.declared_indexes().diff().await
+    }
+
+    /// See [`DeclaredIndexes::sync`].
+    ///
+    /// # Errors
+    /// As [`DeclaredIndexes::sync`].
+    pub async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
+        self.declared_indexes().sync(drop_extra).await
+    }
+}
+
+impl DeclaredIndexes {
+    /// `collection` on `connection`'s role, declared to have `declared` (and `_id`).
+    pub fn new(connection: RoleConnection, collection: &str, declared: Vec<IndexModel>) -> Self {
+        Self {
+            connection,
+            collection: collection.to_owned(),
+            declared: declared.into_iter().map(IndexSpec::declared).collect(),
+        }
+    }
+
+    /// The collection's name.
+    pub fn collection(&self) -> &str {
+        &self.collection
+    }
+
+    /// The name of the role's database.
+    pub fn database(&self) -> &str {
+        self.connection.database_name()
+    }
+
+    fn connection(&self) -> &RoleConnection {
+        &self.connection
+    }
+
+    fn collection_name(&self) -> &str {
+        &self.collection
+    }
+
+    /// How the collection's indexes differ from those declared, compared by keys and
     /// `unique`, never by name (see [`IndexDiff`]). Reads the index list only; creates
     /// nothing.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached;
     /// [`RepositoryError::Internal`] when the server refuses to list the indexes.
-    pub async fn index_diff(&self) -> Result<IndexDiff, RepositoryError> {
+    pub async fn diff(&self) -> Result<IndexDiff, RepositoryError> {
         let present = self.present_indexes().await?;
-        Ok(compare(declared_specs::<T>(), present))
+        Ok(compare(self.declared.clone(), present))
     }
 
     /// Creates the declared indexes that are missing, one at a time; drops the extra ones
@@ -183,8 +262,8 @@ impl<T: Entity> MongoRepository<T> {
     /// before stays done); [`RepositoryError::Internal`] when the server refuses to list the
     /// indexes; [`RepositoryError::ReadOnly`] on a read-only role. An index the server refuses
     /// to create or drop is in [`IndexSync::refused`].
-    pub async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
-        let before = self.index_diff().await?;
+    pub async fn sync(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
+        let before = self.diff().await?;
         // Creating and dropping indexes are writes: a read-only role refuses them here.
         let collection = self
             .connection()
@@ -226,7 +305,7 @@ impl<T: Entity> MongoRepository<T> {
                  sync again to create the declared one"
             );
         }
-        sync.after = self.index_diff().await?;
+        sync.after = self.diff().await?;
         Ok(sync)
     }
 
@@ -280,6 +359,7 @@ impl<T: Entity> MongoRepository<T> {
 }
 
 /// The indexes `T` declares, as compared.
+#[cfg(test)]
 fn declared_specs<T: Entity>() -> Vec<IndexSpec> {
     indexes::declared::<T>()
         .into_iter()
@@ -300,7 +380,7 @@ pub(crate) fn compare(declared: Vec<IndexSpec>, present: Vec<IndexSpec>) -> Inde
             present.iter().position(|slot| {
                 slot.as_ref().is_some_and(|found| {
                     same_keys(&found.keys, &wanted.keys)
-                        && (!same_unique || found.unique == wanted.unique)
+                        && (!same_unique || found.same_options(&wanted))
                 })
             })
         };
@@ -369,6 +449,7 @@ mod tests {
             name: Some(name.to_owned()),
             keys,
             unique,
+            expire_after: None,
         }
     }
 
@@ -392,6 +473,7 @@ mod tests {
                 name: None,
                 keys: doc! { "email": 1 },
                 unique: true,
+                expire_after: None,
             },
         ];
         let present = vec![

@@ -80,7 +80,9 @@ pub use config::{
 };
 pub use documents::{collection_name, DocumentError};
 pub use idempotency::{MongoIdempotencyStore, IDEMPOTENCY_COLLECTION};
-pub use index_sync::{IndexConflict, IndexDiff, IndexRefusal, IndexSpec, IndexSync};
+pub use index_sync::{
+    DeclaredIndexes, IndexConflict, IndexDiff, IndexRefusal, IndexSpec, IndexSync,
+};
 pub use indexes::IndexStatus;
 pub use manager::{ConnectionManager, RoleConnection};
 pub use pool::PoolStats;

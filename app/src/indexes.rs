@@ -11,6 +11,8 @@
 //!   `EXTRA_BINDINGS` included), the declared indexes that are **missing**, the **extra** ones
 //!   (present, not declared; `_id` aside) and the **conflicting** ones (the keys of a declared
 //!   index with another `unique` option). Exit status 0 when nothing differs, 1 otherwise.
+//!   Each writable role's idempotency records (`idempotencyRecords`, with the TTL index that
+//!   removes old ones) are compared the same way.
 //! - `--sync` creates what is missing; with `--drop-extra` it also drops the extra indexes
 //!   (never `_id`). It never touches a conflicting index: that must be dropped by hand, since
 //!   the declared one cannot exist next to it, and it is reported. It then reads the indexes
@@ -23,7 +25,10 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use adapters_mongo::{IndexConflict, IndexDiff, IndexSpec, IndexSync};
+use adapters_mongo::{
+    DeclaredIndexes, IndexConflict, IndexDiff, IndexSpec, IndexSync, MongoIdempotencyStore,
+    IDEMPOTENCY_COLLECTION,
+};
 use ports::{RepositoryError, Role, UnknownRole};
 use registry::{Backend, Registry, RegistryError};
 
@@ -88,7 +93,8 @@ pub enum IndexesError {
 /// One collection: how its indexes differed, and what a sync did.
 #[derive(Debug, Clone)]
 pub struct CollectionIndexes {
-    /// The model, by its plural name (`branches`).
+    /// What the collection holds: a model, by its plural name (`branches`), or the role's
+    /// idempotency records (`idempotencyRecords`).
     pub model: String,
     /// The role it is bound on.
     pub role: Role,
@@ -228,9 +234,50 @@ pub async fn indexes(
             write_collection(out, &collection)?;
             summary.collections.push(collection);
         }
+        if let Some(records) = idempotency_records(registry, *role) {
+            let collection = compare(records, *role, mode).await?;
+            write_collection(out, &collection)?;
+            summary.collections.push(collection);
+        }
     }
     write_summary(out, &roles, mode, &summary)?;
     Ok(summary)
+}
+
+/// The idempotency records' collection of `role`, on MongoDB, unless the role is read-only
+/// (it keeps none).
+fn idempotency_records(registry: &Registry, role: Role) -> Option<DeclaredIndexes> {
+    let Backend::Mongo(manager) = registry.backend() else {
+        return None;
+    };
+    let connection = manager.role(role).ok().filter(|c| !c.read_only())?;
+    Some(MongoIdempotencyStore::declared_indexes(connection))
+}
+
+/// `records` compared (and brought in line for a sync), as a model's collection is.
+async fn compare(
+    records: DeclaredIndexes,
+    role: Role,
+    mode: IndexesMode,
+) -> Result<CollectionIndexes, IndexesError> {
+    let failed = |error| IndexesError::Database {
+        model: IDEMPOTENCY_COLLECTION.to_owned(),
+        role,
+        error,
+    };
+    let diff = records.diff().await.map_err(failed)?;
+    let sync = match mode {
+        IndexesMode::Diff => None,
+        IndexesMode::Sync { drop_extra } => Some(records.sync(drop_extra).await.map_err(failed)?),
+    };
+    Ok(CollectionIndexes {
+        model: IDEMPOTENCY_COLLECTION.to_owned(),
+        role,
+        database: records.database().to_owned(),
+        collection: records.collection().to_owned(),
+        diff,
+        sync,
+    })
 }
 
 fn write_collection(out: &mut dyn Write, c: &CollectionIndexes) -> io::Result<()> {

@@ -7,7 +7,9 @@
 //! except those the server itself listed.
 // A failed unwrap in a test is the assertion failing, with its value shown.
 
-use adapters_mongo::{ConnectionManager, IndexSpec, MongoRepository, MongoSettings};
+use adapters_mongo::{
+    ConnectionManager, IndexSpec, MongoRepository, MongoSettings, IDEMPOTENCY_COLLECTION,
+};
 use app::indexes::{indexes, IndexesMode, IndexesSummary};
 use domain::{Branch, BranchName, Location, Model};
 use mongodb::bson::oid::ObjectId;
@@ -74,7 +76,20 @@ async fn on_fresh_databases_every_declared_index_is_missing_until_a_sync_creates
         .map(|c| (c.model.clone(), c.role))
         .collect();
     compared.sort();
-    assert_eq!(compared, app.bindings(), "every binding is compared\n{out}");
+    let mut expected = app.bindings();
+    expected.extend(Role::DEFAULTS.map(|role| (IDEMPOTENCY_COLLECTION.to_owned(), role)));
+    expected.sort();
+    assert_eq!(
+        compared, expected,
+        "every binding and the idempotency records\n{out}"
+    );
+    let records = collection(&summary, IDEMPOTENCY_COLLECTION, Role::MAIN);
+    assert_eq!(records.diff.missing.len(), 1, "the TTL index\n{out}");
+    assert_eq!(
+        records.diff.missing[0].expire_after,
+        Some(std::time::Duration::ZERO),
+        "{out}"
+    );
     let branches = collection(&summary, "branches", Role::MAIN);
     assert_eq!(branches.diff.missing.len(), declared::<Branch>(), "{out}");
     assert!(
@@ -126,6 +141,13 @@ async fn on_fresh_databases_every_declared_index_is_missing_until_a_sync_creates
             && index.options.as_ref().and_then(|o| o.unique) == Some(true)
     });
     assert!(unique_name, "{stored:?}");
+    let records = collect_indexes(&app.main().collection::<Document>(IDEMPOTENCY_COLLECTION)).await;
+    let ttl = records.iter().any(|index| {
+        index.keys == doc! { "expiresAt": 1 }
+            && index.options.as_ref().and_then(|o| o.expire_after)
+                == Some(std::time::Duration::ZERO)
+    });
+    assert!(ttl, "the idempotency records' TTL index: {records:?}");
 
     // A second sync has nothing left to do.
     let (again, out) = run(
