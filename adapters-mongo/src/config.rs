@@ -389,6 +389,8 @@ pub struct MongoSettings {
     auto_index: bool,
     /// Also given every command event of every client ([`Self::with_command_event_handler`]).
     command_observer: Option<CommandObserver>,
+    /// See [`Self::with_command_monitoring`].
+    command_monitoring: bool,
 }
 
 #[derive(Clone)]
@@ -482,6 +484,7 @@ impl MongoSettings {
             ping_timeout: DEFAULT_PING_TIMEOUT,
             auto_index: true,
             command_observer: None,
+            command_monitoring: false,
         })
     }
 
@@ -578,6 +581,23 @@ impl MongoSettings {
     /// The observer given to [`Self::with_command_event_handler`], if any.
     pub(crate) fn command_observer(&self) -> Option<CommandObserver> {
         self.command_observer.clone()
+    }
+
+    /// Has every client watch its commands: counted for
+    /// [`ConnectionManager::commands_started`](crate::ConnectionManager::commands_started) and
+    /// recorded as `mongodb_commands_*` metrics. Off by default, because the driver then turns
+    /// every command and every reply into a document for the handler (about 5 % of a simple
+    /// read's CPU): the service turns it on when it serves metrics, tests and tools when they
+    /// count commands. Debug logging of `adapters_mongo::events`, or an observer
+    /// ([`Self::with_command_event_handler`]), turns it on as well.
+    pub fn with_command_monitoring(mut self, on: bool) -> Self {
+        self.command_monitoring = on;
+        self
+    }
+
+    /// Whether [`Self::with_command_monitoring`] asked for command monitoring.
+    pub fn command_monitoring(&self) -> bool {
+        self.command_monitoring
     }
 
     /// Every client's pool may be opening at most `count` connections at once (default: the
@@ -717,6 +737,7 @@ impl fmt::Debug for MongoSettings {
             .field("ping_timeout", &self.ping_timeout)
             .field("auto_index", &self.auto_index)
             .field("command_observer", &self.command_observer.is_some())
+            .field("command_monitoring", &self.command_monitoring)
             .finish()
     }
 }

@@ -12,7 +12,7 @@ use mongodb::{Client, Database};
 use ports::{ConnectionMonitor, ConnectionState, RepositoryError, Role, UnknownRole};
 use tokio::sync::OnceCell;
 
-use crate::commands::{CommandCounter, CommandObserver};
+use crate::commands::{CommandCounter, CommandObserver, EVENTS_TARGET};
 use crate::config::{MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE};
 use crate::errors::{repository_error, Operation};
 use crate::pool::{PoolCounter, PoolStats};
@@ -52,6 +52,8 @@ struct Inner {
     auto_index: bool,
     /// Given every command event of every client, when the settings name one.
     command_observer: Option<CommandObserver>,
+    /// Whether clients watch their commands (counts, metrics, debug lines).
+    command_monitoring: bool,
     clients_created: AtomicUsize,
     closed: AtomicBool,
     shutdown: OnceCell<()>,
@@ -133,6 +135,8 @@ impl ConnectionManager {
             ping_timeout: settings.ping_timeout(),
             auto_index: settings.auto_index(),
             command_observer: settings.command_observer(),
+            command_monitoring: settings.command_monitoring()
+                || settings.command_observer().is_some(),
             clients_created: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             shutdown: OnceCell::new(),
@@ -185,8 +189,12 @@ impl ConnectionManager {
 
     /// How many commands named `name` (`ping`, `createIndexes`, …) the client that serves `role`
     /// has sent, as the driver's command monitoring reports them; roles that share a client
-    /// report the same figures. `None` for a role that is not configured. Does no I/O.
+    /// report the same figures. `None` for a role that is not configured, or without command
+    /// monitoring ([`MongoSettings::with_command_monitoring`]): counts are opt-in. Does no I/O.
     pub fn commands_started(&self, role: Role, name: &str) -> Option<u64> {
+        if !self.inner.command_monitoring {
+            return None;
+        }
         Some(self.inner.slot(role)?.commands.started(name))
     }
 
@@ -279,10 +287,15 @@ impl Inner {
             slot.pool
                 .event_handler(Arc::clone(&roles), slot.max_pool_size),
         );
-        options.command_event_handler = Some(
-            slot.commands
-                .event_handler(roles, self.command_observer.clone()),
-        );
+        // Only when something consumes the events: the driver builds a document of every
+        // command and reply for the handler (see `MongoSettings::with_command_monitoring`).
+        let debug_lines = tracing::enabled!(target: EVENTS_TARGET, tracing::Level::DEBUG);
+        if self.command_monitoring || debug_lines {
+            options.command_event_handler = Some(
+                slot.commands
+                    .event_handler(roles, self.command_observer.clone()),
+            );
+        }
         let client = Client::with_options(options).map_err(fail)?;
         self.clients_created.fetch_add(1, Ordering::AcqRel);
         tracing::info!(%role, uri = settings.redacted_uri(), "created a MongoDB client");

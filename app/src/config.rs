@@ -341,6 +341,19 @@ impl AppConfig {
         }
     }
 
+    /// The same configuration with the database clients watching their commands: for a
+    /// service that serves metrics, whose `mongodb_commands_*` series come from those events
+    /// ([`MongoSettings::with_command_monitoring`]). Nothing changes in memory.
+    pub fn with_command_metrics(self) -> Self {
+        let backend = match self.backend {
+            BackendConfig::Mongo(settings) => {
+                BackendConfig::Mongo(Box::new(settings.with_command_monitoring(true)))
+            }
+            memory => memory,
+        };
+        Self { backend, ..self }
+    }
+
     /// The same configuration, verifying tokens with `secret`.
     pub fn with_jwt_secret(self, secret: impl Into<SecretString>) -> Self {
         Self {

@@ -65,7 +65,11 @@ async fn run(cli: Cli, command: Command) -> Result<ExitCode, Box<dyn std::error:
         _ => None,
     };
     // The command is known first: whether memory is allowed depends on it.
-    let application = Application::build(cli.settings.app_config(command)?).await?;
+    let mut config = cli.settings.app_config(command)?;
+    if metrics.is_some() || lambda_metrics.is_some() {
+        config = config.with_command_metrics();
+    }
+    let application = Application::build(config).await?;
     if let app::backend::Backend::Memory(_) = application.backend {
         tracing::warn!("NO DATABASE CONFIGURED: running on the in-memory backend (set MONGO_URI to use MongoDB)");
     }

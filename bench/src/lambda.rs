@@ -31,12 +31,16 @@ pub struct LambdaMeasures {
     /// Warm `GET /branches/{id}` invocations, one at a time: the count, the window, the app
     /// process's CPU time in it and each invocation's round trip.
     pub warm: LoadResult,
+    /// The same invocations of the hand-written peer's Lambda handler, right after.
+    pub peer_warm: LoadResult,
 }
 
 /// What the app is started with and asked for, as `serve` was.
 pub struct LambdaSetup<'a> {
     /// The `app serve` launch: same binary, databases and secret.
     pub serve: &'a Launch,
+    /// The hand-written peer, run as `peer lambda` for the same warm invocations.
+    pub peer: &'a Launch,
     pub scratch: &'a TempDir,
     /// A bearer token the app accepts.
     pub token: &'a str,
@@ -56,29 +60,35 @@ impl LambdaSetup<'_> {
         }
         Ok(LambdaMeasures {
             cold_starts: samples,
-            warm: self.warm(shape).await?,
+            warm: self.warm(self.serve, shape).await?,
+            peer_warm: self.warm(self.peer, shape).await?,
         })
     }
 
-    /// `app lambda` against `runtime`, with the variables the Lambda service sets.
-    fn launch(&self, runtime: &FakeRuntime) -> Launch {
+    /// `served lambda` against `runtime`, with the variables the Lambda service sets.
+    fn launch(served: &Launch, runtime: &FakeRuntime) -> Launch {
         Launch {
             args: vec!["lambda".into()],
-            ..self.serve.clone()
+            ..served.clone()
         }
         .envs(runtime.environment(FUNCTION_NAME))
     }
 
-    /// A new environment: its own runtime API and process, the log in `name`.
-    async fn spawn(&self, name: &str) -> Result<(FakeRuntime, AppProcess), String> {
+    /// A new environment of `served`: its own runtime API and process, the log in `name`.
+    async fn spawn(
+        &self,
+        served: &Launch,
+        name: &str,
+    ) -> Result<(FakeRuntime, AppProcess), String> {
         let runtime = FakeRuntime::start().await?;
         let log = self.scratch.path().join(name);
-        let process = spawn(&self.launch(&runtime), &log)?;
+        let process = spawn(&Self::launch(served, &runtime), &log)?;
         Ok((runtime, process))
     }
 
     async fn cold_start(&self, i: usize) -> Result<Duration, String> {
-        let (mut runtime, mut process) = self.spawn(&format!("lambda-cold-{i}.log")).await?;
+        let name = format!("lambda-cold-{i}.log");
+        let (mut runtime, mut process) = self.spawn(self.serve, &name).await?;
         let event = get("/dashboard", self.token);
         invoke_ok(&mut runtime, &mut process, &event).await?;
         let elapsed = process.spawned().elapsed();
@@ -88,8 +98,9 @@ impl LambdaSetup<'_> {
 
     /// After a first invocation and `shape.warmup` of them, up to [`WARM_INVOCATIONS`] in
     /// `shape.duration`, with the app's CPU time read before and after.
-    async fn warm(&self, shape: LoadShape) -> Result<LoadResult, String> {
-        let (mut runtime, mut process) = self.spawn("lambda-warm.log").await?;
+    async fn warm(&self, served: &Launch, shape: LoadShape) -> Result<LoadResult, String> {
+        let name = format!("lambda-warm-{}.log", served.program.display()).replace('/', "_");
+        let (mut runtime, mut process) = self.spawn(served, &name).await?;
         let events: Vec<ApiGatewayV2httpRequest> = self
             .branch_ids
             .iter()

@@ -201,6 +201,11 @@ async fn run(args: Args) -> Result<Report, String> {
         args: vec![script.display().to_string()],
         ..one_uri.clone()
     });
+    let peer_launch = Launch {
+        program: app_bin.with_file_name("peer"),
+        args: Vec::new(),
+        ..one_uri.clone()
+    };
 
     progress("starting app serve (MONGO_URI and MASTER_ADMIN_MONGO_URI differ only in database)");
     let mut app = start(&one_uri, &scratch.path().join("app.log"), &token).await?;
@@ -213,6 +218,8 @@ async fn run(args: Args) -> Result<Report, String> {
         }
         None => None,
     };
+    progress("starting the hand-written peer");
+    let mut peer = start(&peer_launch, &scratch.path().join("peer.log"), &token).await?;
 
     let main_db = driver.database(MAIN_DB);
     let work = Workload {
@@ -226,8 +233,17 @@ async fn run(args: Args) -> Result<Report, String> {
         },
     };
     let ports = primary.ports().to_vec();
-    let rounds::Rounds { routes, floor } =
-        rounds::run_rounds(args.rounds, &work, &mut app, node.as_mut()).await?;
+    let rounds::Rounds { routes, floor } = rounds::run_rounds(
+        args.rounds,
+        &work,
+        &mut app,
+        rounds::Others {
+            node: node.as_mut(),
+            peer: Some(&mut peer),
+        },
+    )
+    .await?;
+    peer.0.stop();
 
     // Connections are counted in loads of their own: reading /proc/net/tcp costs CPU that
     // must not land in a measured window (the raw driver's would be this very process).
@@ -248,6 +264,7 @@ async fn run(args: Args) -> Result<Report, String> {
     ));
     let lambda = LambdaSetup {
         serve: &one_uri,
+        peer: &peer_launch,
         scratch: &scratch,
         token: &token,
         branch_ids: &work.branch_ids,

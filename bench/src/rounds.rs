@@ -19,19 +19,29 @@ pub struct Rounds {
     pub floor: Measured,
 }
 
-/// `rounds` rounds of both routes by the app, the raw driver and, if given, Node.js, then the
-/// app's HTTP floor. Fails if a server under test has died.
+/// The servers under test over HTTP besides the app: each measured when given.
+pub struct Others<'a> {
+    pub node: Option<&'a mut Served>,
+    pub peer: Option<&'a mut Served>,
+}
+
+/// `rounds` rounds of both routes by the app, the raw driver and, if given, Node.js and the
+/// hand-written peer, then the app's HTTP floor. Fails if a server under test has died.
 pub async fn run_rounds(
     rounds: usize,
     work: &Workload,
     app: &mut Served,
-    mut node: Option<&mut Served>,
+    others: Others<'_>,
 ) -> Result<Rounds, String> {
+    let Others { mut node, mut peer } = others;
     let mut routes = Route::ALL.map(|r| RouteComparison::new(r.label(), r.driver_label()));
     let mut floor = Measured::default();
     let mut contenders = vec![Contender::App, Contender::Driver];
     if node.is_some() {
         contenders.push(Contender::Node);
+    }
+    if peer.is_some() {
+        contenders.push(Contender::Peer);
     }
     for round in 0..rounds {
         let mut order = contenders.clone();
@@ -47,6 +57,7 @@ pub async fn run_rounds(
                 let served = match contender {
                     Contender::App => Some(&*app),
                     Contender::Node => node.as_deref(),
+                    Contender::Peer => peer.as_deref(),
                     Contender::Driver => None,
                 };
                 let result = match served {
@@ -61,6 +72,7 @@ pub async fn run_rounds(
                     Contender::App => &mut comparison.app,
                     Contender::Driver => &mut comparison.driver,
                     Contender::Node => &mut comparison.node,
+                    Contender::Peer => &mut comparison.peer,
                 };
                 side.add(result);
             }
@@ -78,7 +90,10 @@ pub async fn run_rounds(
             .await,
         );
         app.0.check_alive()?;
-        if let Some((process, _)) = node.as_deref_mut() {
+        for (process, _) in [node.as_deref_mut(), peer.as_deref_mut()]
+            .into_iter()
+            .flatten()
+        {
             process.check_alive()?;
         }
     }

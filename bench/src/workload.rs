@@ -45,6 +45,8 @@ pub enum Contender {
     Driver,
     /// The Node.js + Mongoose reference server, over HTTP.
     Node,
+    /// The hand-written peer (`src/bin/peer.rs`), over HTTP.
+    Peer,
 }
 
 impl Contender {
@@ -53,6 +55,7 @@ impl Contender {
             Contender::App => "app",
             Contender::Driver => "raw driver",
             Contender::Node => "Node.js + Mongoose",
+            Contender::Peer => "hand-written peer",
         }
     }
 }

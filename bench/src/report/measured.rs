@@ -90,6 +90,8 @@ pub struct RouteComparison {
     pub driver: Measured,
     /// Empty when the Node.js reference was not run.
     pub node: Measured,
+    /// Empty when the hand-written peer was not run.
+    pub peer: Measured,
 }
 
 impl RouteComparison {
@@ -101,6 +103,7 @@ impl RouteComparison {
             app: Measured::default(),
             driver: Measured::default(),
             node: Measured::default(),
+            peer: Measured::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ mod format;
 mod main_table;
 mod measured;
 mod node;
+mod peer;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -88,6 +89,11 @@ impl Report {
         self.render_setup(&mut out);
         out.push_str(&self.main_table());
         out.push_str("\n\n");
+        if let Some(table) = self.peer_table() {
+            out.push_str("### Against the hand-written peer (`bench/src/bin/peer.rs`)\n\n");
+            out.push_str(&table);
+            out.push_str("\n\n");
+        }
         self.render_details(&mut out);
         self.render_node(&mut out);
         out
@@ -142,7 +148,12 @@ impl Report {
              on loopback, which hands it API Gateway HTTP API (v2) events one at a time"
                 .to_owned(),
             "- Raw driver: one `mongodb` `Client` (pool 50) in the benchmark process, results \
-             left as BSON documents\n"
+             left as BSON documents"
+                .to_owned(),
+            "- Hand-written peer: `bench/src/bin/peer.rs`, the same routes and JSON on axum, the \
+             driver (pool 50), an HS256 check per request and `serde_json`; tokio's \
+             multi-threaded runtime, the system allocator, no logging, no metrics; as `peer \
+             lambda`, the same handler on `lambda_http`\n"
                 .to_owned(),
         ];
         for line in lines {

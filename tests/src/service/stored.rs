@@ -42,13 +42,16 @@ impl FreshDatabases {
         uri_with_database(&test_server_uri(), database)
     }
 
-    /// Settings with each role on its database and the tests' [`SELECTION_TIMEOUT`].
+    /// Settings with each role on its database and the tests' [`SELECTION_TIMEOUT`], counting
+    /// commands (`ConnectionManager::commands_started`), which tests read and the service
+    /// leaves off unless it serves metrics.
     pub fn settings(&self) -> MongoSettings {
         MongoSettings::new(self.uri(Role::MAIN))
             .expect("a valid main URI")
             .with_masteradmin_uri(self.uri(Role::MASTERADMIN))
             .expect("a valid masteradmin URI")
             .with_server_selection_timeout(SELECTION_TIMEOUT)
+            .with_command_monitoring(true)
     }
 }
 

@@ -113,7 +113,8 @@ async fn with_a_client_per_role_each_client_is_pinged_at_most_three_times() {
             "{masteradmin}{separator}appName=health-cache-admin"
         ))
         .expect("a valid masteradmin URI")
-        .with_server_selection_timeout(SELECTION_TIMEOUT);
+        .with_server_selection_timeout(SELECTION_TIMEOUT)
+        .with_command_monitoring(true);
     let app = TestService::looking_at(
         TestService::config(settings),
         &databases.main,

@@ -224,7 +224,8 @@ async fn a_read_only_role_refuses_every_write_before_it_reaches_the_server_and_s
                 ..RoleOptions::default()
             },
         )
-        .unwrap();
+        .unwrap()
+        .with_command_monitoring(true);
     let manager = ConnectionManager::new(settings);
     let writer = repository::<Branch>(&manager, Role::MAIN);
     let reader = repository::<Branch>(&manager, reports);
@@ -329,7 +330,8 @@ async fn roles_with_different_pool_options_get_a_client_each() {
                 ..RoleOptions::default()
             },
         )
-        .unwrap();
+        .unwrap()
+        .with_command_monitoring(true);
     let manager = ConnectionManager::new(settings);
     assert_ne!(
         manager.client_of(Role::MAIN),

@@ -156,3 +156,16 @@ async fn a_role_handle_only_reaches_its_own_database() {
         manager.database_name(Role::MAIN).unwrap()
     );
 }
+
+#[tokio::test]
+async fn commands_are_counted_only_when_asked_for() {
+    let databases = FreshDatabases::new("not_counted");
+    let quiet = ConnectionManager::new(databases.settings().with_command_monitoring(false));
+    quiet.ping(Role::MAIN).await.unwrap();
+    assert_eq!(quiet.commands_started(Role::MAIN, "ping"), None);
+    let counting = ConnectionManager::new(databases.settings());
+    counting.ping(Role::MAIN).await.unwrap();
+    assert!(counting.commands_started(Role::MAIN, "ping") >= Some(1));
+    quiet.shutdown().await;
+    counting.shutdown().await;
+}
