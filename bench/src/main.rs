@@ -46,7 +46,7 @@ use mongodb::options::ClientOptions;
 use mongodb::Client;
 use secrecy::ExposeSecret;
 
-use app_process::{clients_created, launch, spawn, AppProcess, Launch};
+use app_process::{clients_created, launch, quiet, spawn, with_metrics, AppProcess, Launch};
 use connections::{count_after_rounds, counting_shape, dashboard_gets, sampled};
 use lambda::LambdaSetup;
 use load::{drive, CountDashboard, HttpTarget, LoadShape};
@@ -189,13 +189,13 @@ async fn run(args: Args) -> Result<Report, String> {
             CallerRole::MasterAdmin,
             Duration::from_secs(3600),
         );
-    let one_uri = launch(
+    let one_uri = with_metrics(launch(
         &app_bin,
         &["serve"],
         &primary.with_database(MAIN_DB),
         &primary.with_database(MASTERADMIN_DB),
         secret.expose_secret(),
-    );
+    ));
     let node_launch = args.node_server.as_ref().map(|script| Launch {
         program: "node".into(),
         args: vec![script.display().to_string()],
@@ -218,8 +218,10 @@ async fn run(args: Args) -> Result<Report, String> {
         }
         None => None,
     };
-    progress("starting the hand-written peer");
+    progress("starting the hand-written peer, and the app with RUST_LOG=warn and no metrics");
     let mut peer = start(&peer_launch, &scratch.path().join("peer.log"), &token).await?;
+    let quiet_log = scratch.path().join("app-quiet.log");
+    let mut quiet_app = start(&quiet(&one_uri), &quiet_log, &token).await?;
 
     let main_db = driver.database(MAIN_DB);
     let work = Workload {
@@ -240,10 +242,12 @@ async fn run(args: Args) -> Result<Report, String> {
         rounds::Others {
             node: node.as_mut(),
             peer: Some(&mut peer),
+            quiet: Some(&mut quiet_app),
         },
     )
     .await?;
     peer.0.stop();
+    quiet_app.0.stop();
 
     // Connections are counted in loads of their own: reading /proc/net/tcp costs CPU that
     // must not land in a measured window (the raw driver's would be this very process).

@@ -23,6 +23,7 @@ pub struct Rounds {
 pub struct Others<'a> {
     pub node: Option<&'a mut Served>,
     pub peer: Option<&'a mut Served>,
+    pub quiet: Option<&'a mut Served>,
 }
 
 /// `rounds` rounds of both routes by the app, the raw driver and, if given, Node.js and the
@@ -33,7 +34,11 @@ pub async fn run_rounds(
     app: &mut Served,
     others: Others<'_>,
 ) -> Result<Rounds, String> {
-    let Others { mut node, mut peer } = others;
+    let Others {
+        mut node,
+        mut peer,
+        mut quiet,
+    } = others;
     let mut routes = Route::ALL.map(|r| RouteComparison::new(r.label(), r.driver_label()));
     let mut floor = Measured::default();
     let mut contenders = vec![Contender::App, Contender::Driver];
@@ -42,6 +47,9 @@ pub async fn run_rounds(
     }
     if peer.is_some() {
         contenders.push(Contender::Peer);
+    }
+    if quiet.is_some() {
+        contenders.push(Contender::AppQuiet);
     }
     for round in 0..rounds {
         let mut order = contenders.clone();
@@ -58,6 +66,7 @@ pub async fn run_rounds(
                     Contender::App => Some(&*app),
                     Contender::Node => node.as_deref(),
                     Contender::Peer => peer.as_deref(),
+                    Contender::AppQuiet => quiet.as_deref(),
                     Contender::Driver => None,
                 };
                 let result = match served {
@@ -73,6 +82,7 @@ pub async fn run_rounds(
                     Contender::Driver => &mut comparison.driver,
                     Contender::Node => &mut comparison.node,
                     Contender::Peer => &mut comparison.peer,
+                    Contender::AppQuiet => &mut comparison.quiet,
                 };
                 side.add(result);
             }
@@ -90,10 +100,12 @@ pub async fn run_rounds(
             .await,
         );
         app.0.check_alive()?;
-        for (process, _) in [node.as_deref_mut(), peer.as_deref_mut()]
-            .into_iter()
-            .flatten()
-        {
+        let others = [
+            node.as_deref_mut(),
+            peer.as_deref_mut(),
+            quiet.as_deref_mut(),
+        ];
+        for (process, _) in others.into_iter().flatten() {
             process.check_alive()?;
         }
     }

@@ -47,6 +47,8 @@ pub enum Contender {
     Node,
     /// The hand-written peer (`src/bin/peer.rs`), over HTTP.
     Peer,
+    /// `app serve` with `RUST_LOG=warn` and no metrics port, over HTTP.
+    AppQuiet,
 }
 
 impl Contender {
@@ -56,6 +58,7 @@ impl Contender {
             Contender::Driver => "raw driver",
             Contender::Node => "Node.js + Mongoose",
             Contender::Peer => "hand-written peer",
+            Contender::AppQuiet => "app, RUST_LOG=warn, no metrics",
         }
     }
 }

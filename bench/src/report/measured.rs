@@ -92,6 +92,8 @@ pub struct RouteComparison {
     pub node: Measured,
     /// Empty when the hand-written peer was not run.
     pub peer: Measured,
+    /// The app with `RUST_LOG=warn` and no metrics port; empty when not run.
+    pub quiet: Measured,
 }
 
 impl RouteComparison {
@@ -104,6 +106,7 @@ impl RouteComparison {
             driver: Measured::default(),
             node: Measured::default(),
             peer: Measured::default(),
+            quiet: Measured::default(),
         }
     }
 }

@@ -9,6 +9,8 @@ use crate::stats::ratio;
 
 /// The most CPU per request the app may spend over the peer's, README defaults.
 const CPU_TARGET: f64 = 1.20;
+/// The same with `RUST_LOG=warn` and no metrics port.
+const QUIET_CPU_TARGET: f64 = 1.10;
 
 const HEADER: [&str; 6] = [
     "metric",
@@ -38,7 +40,7 @@ impl Report {
                 &or_na(peer, |c| format!("{c:.0}")),
                 &times(share),
                 "",
-                &target(share),
+                &target(share, CPU_TARGET),
             ]));
         }
         Some(markdown_table(&HEADER, rows))
@@ -49,10 +51,10 @@ fn cells(cells: [&str; 6]) -> Vec<String> {
     cells.iter().map(|c| (*c).to_owned()).collect()
 }
 
-fn target(share: Option<f64>) -> String {
+fn target(share: Option<f64>, target: f64) -> String {
     format!(
-        "≤ {CPU_TARGET:.2}×: {}",
-        share.map_or("not measured", |r| verdict(r <= CPU_TARGET))
+        "≤ {target:.2}×: {}",
+        share.map_or("not measured", |r| verdict(r <= target))
     )
 }
 
@@ -62,6 +64,8 @@ fn peer_rows(route: &RouteComparison) -> Vec<Vec<String>> {
     let (app, peer) = (route.app.summary(), route.peer.summary());
     let per_round = |metric, suffix| spread(round_ratios(&route.app, &route.peer, metric), suffix);
     let cpu = app.cpu.zip(peer.cpu).and_then(|(a, p)| ratio(a, p));
+    let quiet = route.quiet.summary();
+    let quiet_rounds = round_ratios(&route.quiet, &route.peer, Metric::CpuPerRequest);
     let label = route.label;
     vec![
         cells([
@@ -70,7 +74,21 @@ fn peer_rows(route: &RouteComparison) -> Vec<Vec<String>> {
             &or_na(peer.cpu, |c| format!("{c:.0}")),
             &times(cpu),
             &per_round(Metric::CpuPerRequest, "×"),
-            &target(round_ratios(&route.app, &route.peer, Metric::CpuPerRequest).map(|s| s.median)),
+            &target(
+                round_ratios(&route.app, &route.peer, Metric::CpuPerRequest).map(|s| s.median),
+                CPU_TARGET,
+            ),
+        ]),
+        cells([
+            &format!(
+                "{label} CPU per 1,000 requests, the app with `RUST_LOG=warn` and no metrics \
+                 port (ms)"
+            ),
+            &or_na(quiet.cpu, |c| format!("{c:.0}")),
+            &or_na(peer.cpu, |c| format!("{c:.0}")),
+            &times(quiet.cpu.zip(peer.cpu).and_then(|(a, p)| ratio(a, p))),
+            &spread(quiet_rounds, "×"),
+            &target(quiet_rounds.map(|s| s.median), QUIET_CPU_TARGET),
         ]),
         cells([
             &format!("{label} throughput (req/s)"),
