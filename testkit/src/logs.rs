@@ -48,20 +48,29 @@ impl<'a> MakeWriter<'a> for LogBuffer {
     }
 }
 
-/// A capture in progress; dropping it ends the capture, then lets the next test have the
-/// process.
+/// A capture in progress, with the current-thread runtime its async code runs on (every task
+/// on the capturing thread). Dropping it stops the runtime, ends the capture, then lets the
+/// next test have the process.
 #[must_use = "the capture ends when this is dropped"]
 pub struct Capture {
+    runtime: tokio::runtime::Runtime,
     _default: DefaultGuard,
     _alone: crate::alone::Alone,
+}
+
+impl Capture {
+    /// Runs `future` to completion on the capture's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
 }
 
 /// Captures every event and span of this thread, at every level, in both formats the app
 /// writes (text without colours, then JSON), until the guard is dropped.
 ///
 /// The subscriber is the calling thread's default only, so a test that captures runs its
-/// async code on a current-thread runtime built after this call: every task then runs on the
-/// capturing thread. `tracing` caches per call site whether anyone listens, and a call site
+/// async code with [`Capture::block_on`], on a current-thread runtime: every task then runs on
+/// the capturing thread. `tracing` caches per call site whether anyone listens, and a call site
 /// first reached by another thread while a capture starts can stay unheard: so a capture
 /// takes the process to itself ([`crate::alone`]), and a test binary that captures runs only
 /// tests that do the same.
@@ -81,9 +90,14 @@ pub fn capture() -> (LogBuffer, Capture) {
                 .with_writer(logs.clone()),
         );
     let guard = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
     (
         logs,
         Capture {
+            runtime,
             _default: guard,
             _alone: alone,
         },

@@ -36,14 +36,9 @@ fn state_lines(logs: &str) -> Vec<&str> {
 
 #[test]
 fn driver_events_reach_the_logs_by_name_once_per_state_change_and_without_bodies() {
-    let (logs, _capture) = testkit::logs::capture();
-    // One thread: the subscriber is this thread's default, and every task runs here.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (logs, capture) = testkit::logs::capture();
 
-    runtime.block_on(async {
+    capture.block_on(async {
         // Both roles on one server, databases apart: one client serving both. Heartbeats every
         // half second, so that several happen during the test.
         let databases = FreshDatabases::new("driver_events");
@@ -132,7 +127,7 @@ fn driver_events_reach_the_logs_by_name_once_per_state_change_and_without_bodies
     // A client whose server is down: connecting, then one warning however many heartbeats
     // fail, with the kind of error; its shutdown has nothing to disconnect.
     let before = logs.text().len();
-    runtime.block_on(async {
+    capture.block_on(async {
         let dead = format!(
             "mongodb://127.0.0.1:{}/dead?heartbeatFrequencyMS=500",
             free_port()

@@ -134,12 +134,7 @@ async fn failing_requests(service: &TestService, master_id: &str) -> Vec<String>
 
 #[test]
 fn passwords_and_the_jwt_secret_appear_in_no_log_body_or_debug_output() {
-    let (logs, _capture) = testkit::logs::capture();
-    // One thread: the subscriber is this thread's default, and every task runs here.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (logs, capture) = testkit::logs::capture();
     let server = test_server_uri();
     let port = server
         .rsplit(':')
@@ -149,7 +144,7 @@ fn passwords_and_the_jwt_secret_appear_in_no_log_body_or_debug_output() {
     let dead = free_port();
     let mut shown: Vec<(String, String)> = Vec::new();
 
-    runtime.block_on(async {
+    capture.block_on(async {
         // Main down, masteradmin on the live server refusing the login; then the reverse with
         // the password percent-encoded (it decodes to the same text).
         let layouts = [
@@ -302,14 +297,14 @@ fn passwords_and_the_jwt_secret_appear_in_no_log_body_or_debug_output() {
             MongoSettings::new(format!("mongodb://app:{PASSWORD}@127.0.0.1:{dead}/db")).unwrap(),
         )
     };
-    let startup = runtime.block_on(Application::build(no_secret)).unwrap_err();
+    let startup = capture.block_on(Application::build(no_secret)).unwrap_err();
     shown.push(("a start-up error".into(), format!("{startup:?} {startup}")));
     // The password is shorter than a JWT secret may be: refused, and not shown.
     let weak_secret = AppConfig {
         jwt_secret: Some(SecretString::from(PASSWORD)),
         ..config(MongoSettings::new(format!("mongodb://127.0.0.1:{dead}/db")).unwrap())
     };
-    let startup = runtime
+    let startup = capture
         .block_on(Application::build(weak_secret))
         .unwrap_err();
     shown.push((
