@@ -13,19 +13,25 @@ use ports::{
     RepositoryError, StoredAnswer,
 };
 
-/// Claims and answers in this process's memory, at most `max_per_caller` answers per caller
-/// (the oldest goes first); claims in progress are bounded by the requests in flight.
+/// The longest lease counted: beyond it, a lease never ends in practice.
+const YEAR: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+/// Claims and answers in this process's memory, in a map per caller: at most
+/// `max_per_caller` answers each (that caller's oldest goes first), and a claim looks at its
+/// caller's keys only. Claims in progress are bounded by the requests in flight.
 #[derive(Debug)]
 pub struct MemoryIdempotencyStore {
     terms: IdempotencyTerms,
     max_per_caller: usize,
-    entries: Mutex<HashMap<String, Entry>>,
+    callers: Mutex<HashMap<String, Keys>>,
     tokens: AtomicU64,
 }
 
+/// One caller's keys, by record id.
+type Keys = HashMap<String, Entry>;
+
 #[derive(Debug)]
 struct Entry {
-    caller: String,
     fingerprint: Fingerprint,
     token: ClaimToken,
     state: State,
@@ -44,14 +50,14 @@ impl MemoryIdempotencyStore {
         Self {
             terms,
             max_per_caller: max_per_caller.max(1),
-            entries: Mutex::new(HashMap::new()),
+            callers: Mutex::new(HashMap::new()),
             tokens: AtomicU64::new(0),
         }
     }
 
     /// How many keys are kept, running or answered (expired ones until they are swept).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().values().map(HashMap::len).sum()
     }
 
     /// Whether no key is kept.
@@ -59,9 +65,9 @@ impl MemoryIdempotencyStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
-        // The map is consistent after every statement: a panic elsewhere does not spoil it.
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Keys>> {
+        // The maps are consistent after every statement: a panic elsewhere does not spoil them.
+        self.callers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn new_token(&self) -> ClaimToken {
@@ -76,13 +82,12 @@ impl MemoryIdempotencyStore {
         }
     }
 
-    /// Drops `caller`'s expired answers, then its oldest ones over the bound.
-    fn make_room(&self, entries: &mut HashMap<String, Entry>, caller: &str, now: Instant) {
-        entries.retain(|_, e| e.caller != caller || self.is_live(e, now));
-        let mut answered: Vec<(Instant, String)> = entries
+    /// Drops a caller's expired keys, then its oldest answers over the bound.
+    fn make_room(&self, keys: &mut Keys, now: Instant) {
+        keys.retain(|_, entry| self.is_live(entry, now));
+        let mut answered: Vec<(Instant, String)> = keys
             .iter()
-            .filter(|(_, e)| e.caller == caller)
-            .filter_map(|(id, e)| match e.state {
+            .filter_map(|(id, entry)| match entry.state {
                 State::Done { at, .. } => Some((at, id.clone())),
                 State::Running { .. } => None,
             })
@@ -92,7 +97,7 @@ impl MemoryIdempotencyStore {
         }
         answered.sort();
         for (_, id) in &answered[..=answered.len() - self.max_per_caller] {
-            entries.remove(id);
+            keys.remove(id);
         }
     }
 }
@@ -105,8 +110,9 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         fingerprint: &Fingerprint,
     ) -> Result<Claim, RepositoryError> {
         let now = Instant::now();
-        let mut entries = self.lock();
-        if let Some(entry) = entries.get(&key.id).filter(|e| self.is_live(e, now)) {
+        let mut callers = self.lock();
+        let keys = callers.entry(key.caller.clone()).or_default();
+        if let Some(entry) = keys.get(&key.id).filter(|e| self.is_live(e, now)) {
             return Ok(match &entry.state {
                 State::Done { .. } if entry.fingerprint != *fingerprint => Claim::Mismatch,
                 State::Done { answer, .. } => Claim::Replay(answer.clone()),
@@ -115,17 +121,17 @@ impl IdempotencyStore for MemoryIdempotencyStore {
                 },
             });
         }
-        self.make_room(&mut entries, &key.caller, now);
+        self.make_room(keys, now);
         let token = self.new_token();
         let entry = Entry {
-            caller: key.caller.clone(),
             fingerprint: *fingerprint,
             token: token.clone(),
             state: State::Running {
-                lease_until: now + self.terms.lease,
+                // A lease too long to count is as good as forever.
+                lease_until: now.checked_add(self.terms.lease).unwrap_or(now + YEAR),
             },
         };
-        entries.insert(key.id.clone(), entry);
+        keys.insert(key.id.clone(), entry);
         Ok(Claim::Owned(token))
     }
 
@@ -136,8 +142,12 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         token: &ClaimToken,
         answer: StoredAnswer,
     ) -> Result<(), RepositoryError> {
-        let mut entries = self.lock();
-        if let Some(entry) = entries.get_mut(&key.id).filter(|e| e.token == *token) {
+        let mut callers = self.lock();
+        let entry = callers
+            .get_mut(&key.caller)
+            .and_then(|keys| keys.get_mut(&key.id))
+            .filter(|entry| entry.token == *token);
+        if let Some(entry) = entry {
             entry.state = State::Done {
                 at: Instant::now(),
                 answer,
@@ -151,9 +161,11 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         key: &IdempotencyKey,
         token: &ClaimToken,
     ) -> Result<(), RepositoryError> {
-        let mut entries = self.lock();
-        if entries.get(&key.id).is_some_and(|e| e.token == *token) {
-            entries.remove(&key.id);
+        let mut callers = self.lock();
+        if let Some(keys) = callers.get_mut(&key.caller) {
+            if keys.get(&key.id).is_some_and(|entry| entry.token == *token) {
+                keys.remove(&key.id);
+            }
         }
         Ok(())
     }

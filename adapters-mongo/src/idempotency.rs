@@ -122,22 +122,27 @@ impl MongoIdempotencyStore {
         }
     }
 
-    /// What a stored record says to a request with `fingerprint` at `now`, or the token of a
-    /// record that no longer holds its key.
-    fn decide(&self, record: &Document, fingerprint: &Fingerprint) -> Result<Claim, String> {
+    /// What a stored record says to a request with `fingerprint` now, or the token of a record
+    /// that no longer holds its key.
+    ///
+    /// The lease and the window are read against this instance's clock: instances' clocks must
+    /// agree to well within the lease, which is why it has a margin over the request timeout
+    /// by default. The takeover itself is decided by the claim's token, not by dates.
+    fn decide(&self, record: &Document, fingerprint: &Fingerprint) -> Result<Claim, Stale> {
         let now = DateTime::now();
         let token = record.get_str("token").unwrap_or_default().to_owned();
         let expired = |field: &str| record.get_datetime(field).map_or(true, |at| *at <= now);
         let done = record.get_str("state") == Ok("done");
         if (done && expired("expiresAt")) || (!done && expired("leaseUntil")) {
-            return Err(token);
+            return Err(Stale::Expired(token));
         }
         if done {
             let same = record.get_str("fingerprint") == Ok(hex(fingerprint).as_str());
-            return Ok(match answer(record) {
-                Some(answer) if same => Claim::Replay(answer),
-                _ => Claim::Mismatch,
-            });
+            return match answer(record) {
+                _ if !same => Ok(Claim::Mismatch),
+                Some(answer) => Ok(Claim::Replay(answer)),
+                None => Err(Stale::Unreadable),
+            };
         }
         let lease_left = record
             .get_datetime("leaseUntil")
@@ -175,7 +180,13 @@ impl IdempotencyStore for MongoIdempotencyStore {
             };
             let stale = match self.decide(&record, fingerprint) {
                 Ok(claim) => return Ok(claim),
-                Err(stale) => stale,
+                Err(Stale::Expired(token)) => token,
+                Err(Stale::Unreadable) => {
+                    return Err(RepositoryError::Internal(format!(
+                        "{} database: the idempotency record of a key does not read as an answer",
+                        self.connection.role()
+                    )))
+                }
             };
             let taken = collection
                 .replace_one(doc! { "_id": &key.id, "token": stale }, &claim)
@@ -234,6 +245,14 @@ impl IdempotencyStore for MongoIdempotencyStore {
             .map_err(|e| self.map(&e))?;
         Ok(())
     }
+}
+
+/// Why a stored record does not answer a request.
+enum Stale {
+    /// Its lease or window has ended: the next request takes it over from this token.
+    Expired(String),
+    /// It says it was answered, and its answer does not read: neither replayed nor run again.
+    Unreadable,
 }
 
 fn hex(bytes: &[u8]) -> String {

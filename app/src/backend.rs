@@ -14,7 +14,7 @@ pub use registry::Backend;
 use crate::auth::JwtKeys;
 use crate::config::{AppConfig, BackendConfig};
 use crate::demo::{self, DemoLogin};
-use crate::http::idempotency::IdempotencyStores;
+use crate::http::idempotency::{self, IdempotencyStores};
 use crate::http::{back_office_routes, AppState, Mount, MountError, Shared};
 
 /// What a service built on this crate serves: the roles it needs beyond `main` and
@@ -130,7 +130,10 @@ impl Application {
             (None, Backend::Mongo(_)) => return Err(StartupError::MissingJwtSecret),
         };
         let keys = JwtKeys::new(&secret, config.token_policy)?;
-        let lease = config.idempotency.lease.unwrap_or(config.request_timeout);
+        let lease = config
+            .idempotency
+            .lease
+            .unwrap_or(config.request_timeout + idempotency::LEASE_MARGIN);
         if lease < config.request_timeout {
             return Err(StartupError::LeaseShorterThanRequests);
         }

@@ -225,7 +225,7 @@ pub struct Settings {
     pub idempotency_max_keys: u64,
 
     /// Milliseconds an `Idempotency-Key` claim holds its key when its request never finishes
-    /// (its instance died): at least `REQUEST_TIMEOUT_MS`, which it is when unset.
+    /// (its instance died): at least `REQUEST_TIMEOUT_MS`; unset, ten seconds more than it.
     #[arg(long, env = "IDEMPOTENCY_LEASE_MS", global = true)]
     pub idempotency_lease_ms: Option<u64>,
 

@@ -75,7 +75,7 @@ impl<W: Write> Write for Escaped<W> {
 }
 
 /// `event` (one formatted log event, ending with a newline) with every other control
-/// character written as `\u{…}`: C0 (newline, carriage return, tab, escape…), DEL and C1. The
+/// character written as `\u` and four hex digits: C0 (newline, carriage return, tab, escape…), DEL and C1. The
 /// escape character is kept when `keep_escape` is set (the formatter's colours). Borrowed when
 /// there is nothing to escape, which is nearly always.
 pub fn escape_controls(event: &[u8], keep_escape: bool) -> std::borrow::Cow<'_, [u8]> {
@@ -92,7 +92,8 @@ pub fn escape_controls(event: &[u8], keep_escape: bool) -> std::borrow::Cow<'_, 
     let mut escaped = String::with_capacity(event.len() + 16);
     for c in text.chars() {
         if is_escaped(c) {
-            escaped.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            // `\u001b`: a valid escape in a JSON string and readable in text alike.
+            escaped.push_str(&format!("\\u{:04x}", u32::from(c)));
         } else {
             escaped.push(c);
         }
@@ -124,7 +125,7 @@ mod tests {
         let written = std::str::from_utf8(&written).unwrap();
         assert_eq!(
             written,
-            "refused reason=\\u{1b}[2J\\u{a}2026-12-06T00:00:00Z ERROR app: forged\\u{d}\\u{202e}x\n"
+            "refused reason=\\u001b[2J\\u000a2026-12-06T00:00:00Z ERROR app: forged\\u000d\\u202ex\n"
         );
         assert_eq!(written.lines().count(), 1);
     }
@@ -135,7 +136,7 @@ mod tests {
         let written = escape_controls(coloured.as_bytes(), true);
         assert_eq!(
             std::str::from_utf8(&written).unwrap(),
-            "\u{1b}[32m INFO\u{1b}[0m app: tab\\u{9}here\n"
+            "\u{1b}[32m INFO\u{1b}[0m app: tab\\u0009here\n"
         );
     }
 }

@@ -11,8 +11,8 @@
 //! 2. The owner then either [`IdempotencyStore::complete`]s the claim with the answer it gave,
 //!    or [`IdempotencyStore::release`]s it (the request was refused before its work began, and
 //!    a retry may run).
-//! 3. A claim whose owner died is taken over once its lease ends, guarded by the claim's token,
-//!    never by comparing clocks of two instances.
+//! 3. A claim whose owner died is taken over once its lease ends; the takeover is guarded by
+//!    the claim's token, so of two instances that both see the lease ended, one takes it.
 
 use std::fmt;
 use std::time::Duration;

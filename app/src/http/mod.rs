@@ -83,6 +83,11 @@ pub struct Shared {
     pub cors: cors::CorsConfig,
 }
 
+/// When the request arrived, as its deadline counts it: in the request's extensions, for a
+/// wait inside it to end in time.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrived(pub std::time::Instant);
+
 /// A success body: `{"data": …}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Data<T> {
@@ -146,7 +151,10 @@ async fn unknown_method() -> ApiError {
 /// Answers in the API's error format when a request outlives `request_timeout`: `408` when
 /// the handler was waiting for the rest of the client's body (the client is slow), `503`
 /// otherwise (the database timeouts normally answer first; this bounds everything else).
-async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn deadline(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    request
+        .extensions_mut()
+        .insert(Arrived(std::time::Instant::now()));
     let (request, body) = arrival::track(request);
     match tokio::time::timeout(state.request_timeout, next.run(request)).await {
         Ok(response) => response,

@@ -128,14 +128,16 @@ impl Mount {
     /// caller without a valid token is refused before any other check.
     pub(crate) fn router(&self, state: &AppState) -> OpenApiRouter<AppState> {
         let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
-        let mut tagged = (self.routes)().route_layer(map_response(RouteRoles::new(&roles).tag()));
+        let mut routes = (self.routes)();
         if let Some(role) = self.answers_kept_on {
             let route = RouteStore {
                 state: state.clone(),
                 role,
             };
-            tagged = tagged.route_layer(from_fn_with_state(route, idempotency::layer));
+            routes = routes.route_layer(from_fn_with_state(route, idempotency::layer));
         }
+        // Outside the idempotency layer, so that replays are tagged too.
+        let tagged = routes.route_layer(map_response(RouteRoles::new(&roles).tag()));
         match self.access {
             Access::AnyCaller => {
                 tagged.route_layer(from_fn_with_state(state.clone(), guard::any_caller))

@@ -219,12 +219,18 @@ pub async fn bind(address: Option<IpAddr>, port: u16) -> io::Result<TcpListener>
     }
     match dual_stack(port) {
         Ok(listener) => Ok(listener),
-        Err(error) => {
-            tracing::debug!(%error, "no IPv6 listener; listening on IPv4 only");
+        // No IPv6 on this host: the IPv4 wildcard is every interface there is.
+        Err(error) if matches!(error.raw_os_error(), Some(EAFNOSUPPORT | EADDRNOTAVAIL)) => {
+            tracing::warn!(%error, "no IPv6 on this host; listening on IPv4 only");
             TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).await
         }
+        Err(error) => Err(error),
     }
 }
+
+/// `EAFNOSUPPORT` and `EADDRNOTAVAIL` on Linux: the host has no IPv6.
+const EAFNOSUPPORT: i32 = 97;
+const EADDRNOTAVAIL: i32 = 99;
 
 fn dual_stack(port: u16) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::IPV6, Type::STREAM, Some(Protocol::TCP))?;

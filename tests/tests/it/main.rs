@@ -5,6 +5,7 @@
 //! Database suites use the server in `MONGO_TEST_URI` (`./scripts/test` starts one;
 //! `./scripts/test-server` starts one for a single crate's run) and never skip.
 
+mod api_contract;
 mod app_check;
 mod app_indexes;
 mod conditional;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ports::{Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyStore, Role, StoredAnswer};
@@ -19,7 +19,7 @@ use super::{
 };
 use crate::auth::Identity;
 use crate::http::error::ApiError;
-use crate::http::{AppState, BODY_LIMIT_BYTES};
+use crate::http::{AppState, Arrived, BODY_LIMIT_BYTES};
 
 /// The first wait before asking again about a key another request holds; doubled up to
 /// [`MAX_BACKOFF`].
@@ -117,7 +117,8 @@ struct Held {
 
 impl Held {
     /// Keeps `response` as the key's answer if the work began, else gives the key up; returns
-    /// the response to send.
+    /// the response to send. Once the work began the key is never given up: a retry must not
+    /// run it again.
     async fn settle(mut self, response: Response) -> Response {
         self.settled = true;
         if !self.started.began() {
@@ -128,31 +129,29 @@ impl Held {
         let body = match to_bytes(body, usize::MAX).await {
             Ok(body) => body,
             Err(error) => {
-                self.release().await;
+                // The claim stays until its lease ends.
                 return ApiError::Internal(format!(
                     "could not read the answer to keep it: {error}"
                 ))
                 .into_response();
             }
         };
-        if body.len() > MAX_STORED_BODY_BYTES {
-            tracing::warn!(
-                bytes = body.len(),
-                "an answer too large to keep for its retries"
-            );
-            self.release().await;
-        } else if let Err(error) = self
-            .store
-            .complete(
-                &self.key,
-                &self.fingerprint,
-                &self.token,
-                stored(&parts, &body),
-            )
-            .await
-        {
+        let answer = stored(&parts, &body);
+        // In a task of its own: a request cut off by its deadline now must not leave its
+        // work done and its answer unkept.
+        let (store, key, fingerprint, token) = (
+            self.store.clone(),
+            self.key.clone(),
+            self.fingerprint,
+            self.token.clone(),
+        );
+        let kept =
+            tokio::spawn(async move { store.complete(&key, &fingerprint, &token, answer).await });
+        match kept.await {
+            Ok(Ok(())) => {}
             // The claim stays until its lease ends; a retry then runs again.
-            tracing::warn!(%error, "could not keep an answer for its retries");
+            Ok(Err(error)) => tracing::warn!(%error, "could not keep an answer for its retries"),
+            Err(error) => tracing::warn!(%error, "could not keep an answer for its retries"),
         }
         Response::from_parts(parts, Body::from(body))
     }
@@ -225,12 +224,17 @@ impl Waiting {
     }
 }
 
-/// When a request must stop waiting for a key and answer `409`: before the request timeout
-/// cuts it (with a tenth of it, at most a second, to spare), and on Lambda before the
-/// invocation's deadline.
+/// When a request must stop waiting for a key and answer `409`: before its request timeout
+/// cuts it (counted from when it arrived, with a tenth of the timeout, at most a second, to
+/// spare), and on Lambda before the invocation's deadline.
 fn wait_deadline(parts: &Parts, request_timeout: Duration) -> Instant {
     let margin = (request_timeout / 10).min(Duration::from_secs(1));
-    let mut budget = request_timeout.saturating_sub(margin);
+    let arrived = parts
+        .extensions
+        .get::<Arrived>()
+        .map_or_else(Instant::now, |arrived| arrived.0);
+    let spent = arrived.elapsed();
+    let mut budget = request_timeout.saturating_sub(margin).saturating_sub(spent);
     if let Some(context) = parts.extensions.get::<lambda_http::Context>() {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -241,16 +245,27 @@ fn wait_deadline(parts: &Parts, request_timeout: Duration) -> Instant {
     Instant::now() + budget
 }
 
-/// The answer as the store keeps it.
+/// The answer as the store keeps it. A body over [`MAX_STORED_BODY_BYTES`] is not kept, its
+/// status and headers (`Location`, `ETag`) are: a retry is told the same outcome, and where to
+/// read the record, rather than creating it again.
 fn stored(parts: &axum::http::response::Parts, body: &Bytes) -> StoredAnswer {
+    let kept = body.len() <= MAX_STORED_BODY_BYTES;
+    if !kept {
+        tracing::warn!(
+            bytes = body.len(),
+            "an answer's body too large to keep for its retries"
+        );
+    }
     StoredAnswer {
         status: parts.status.as_u16(),
         headers: parts
             .headers
             .iter()
+            .filter(|(name, _)| kept || *name != header::CONTENT_TYPE)
+            .filter(|(name, _)| *name != header::CONTENT_LENGTH)
             .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
             .collect(),
-        body: body.to_vec(),
+        body: if kept { body.to_vec() } else { Vec::new() },
     }
 }
 
@@ -285,5 +300,41 @@ fn unreadable_body(error: axum::Error) -> Response {
         .into_response()
     } else {
         ApiError::BadRequest(format!("could not read the request body: {inner}")).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::header::{CONTENT_TYPE, LOCATION};
+
+    use super::*;
+
+    fn parts() -> axum::http::response::Parts {
+        let response = Response::builder()
+            .status(StatusCode::CREATED)
+            .header(LOCATION, "/orders/65f0a1b2c3d4e5f6a7b8c9d0")
+            .header(CONTENT_TYPE, "application/json")
+            .body(())
+            .unwrap();
+        response.into_parts().0
+    }
+
+    #[test]
+    fn an_answer_is_kept_whole_with_its_status_and_headers() {
+        let kept = stored(&parts(), &Bytes::from_static(br#"{"data":{}}"#));
+        assert_eq!(kept.status, 201);
+        assert_eq!(kept.body, br#"{"data":{}}"#);
+        let names: Vec<&str> = kept.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["location", "content-type"]);
+    }
+
+    #[test]
+    fn a_body_too_large_to_keep_leaves_its_status_and_location_for_the_retry() {
+        let large = Bytes::from(vec![b'x'; MAX_STORED_BODY_BYTES + 1]);
+        let kept = stored(&parts(), &large);
+        assert_eq!(kept.status, 201);
+        assert!(kept.body.is_empty());
+        let names: Vec<&str> = kept.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["location"]);
     }
 }

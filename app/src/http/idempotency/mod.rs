@@ -25,7 +25,8 @@
 //!   up to the invocation's deadline), then gets a `409` `idempotency_in_progress` with
 //!   `Retry-After`.
 //! - **Dead claims**: an attempt whose instance died holds its key for a lease
-//!   (`IDEMPOTENCY_LEASE_MS`, at least the request timeout); then the next retry runs. So does
+//!   (`IDEMPOTENCY_LEASE_MS`, by default the request timeout and ten seconds); then the next
+//!   retry runs. So does
 //!   a retry after an attempt cut off by the request timeout once its work began: the key is
 //!   kept for the lease rather than given up at once, since that work may still land.
 //! - Answers are replayed for `IDEMPOTENCY_WINDOW_S` (24 h by default).
@@ -68,6 +69,10 @@ pub const DEFAULT_MAX_KEYS: usize = 10_000;
 /// bounds what one key costs to keep.
 pub const MAX_STORED_BODY_BYTES: usize = 64 * 1024;
 
+/// How much longer than the request timeout a claim holds its key by default: room for the
+/// clocks of two instances to disagree (a lease is read against each instance's own clock).
+pub const LEASE_MARGIN: Duration = Duration::from_secs(10);
+
 /// How long answers and claims are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdempotencyConfig {
@@ -77,7 +82,7 @@ pub struct IdempotencyConfig {
     /// oldest is forgotten first. MongoDB keeps every answer for its window.
     pub max_keys: usize,
     /// How long a claim holds its key if its request never finishes (`IDEMPOTENCY_LEASE_MS`);
-    /// `None`: the request timeout, the least it may be.
+    /// `None`: the request timeout plus [`LEASE_MARGIN`]. At least the request timeout.
     pub lease: Option<Duration>,
 }
 
