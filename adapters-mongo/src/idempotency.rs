@@ -113,7 +113,7 @@ impl MongoIdempotencyStore {
         doc! {
             "_id": &key.id,
             "caller": &key.caller,
-            "fingerprint": hex(fingerprint),
+            "fingerprint": hex::encode(fingerprint),
             "token": token,
             "state": "running",
             "leaseUntil": later(now, self.terms.lease),
@@ -137,7 +137,7 @@ impl MongoIdempotencyStore {
             return Err(Stale::Expired(token));
         }
         if done {
-            let same = record.get_str("fingerprint") == Ok(hex(fingerprint).as_str());
+            let same = record.get_str("fingerprint") == Ok(hex::encode(fingerprint).as_str());
             return match answer(record) {
                 _ if !same => Ok(Claim::Mismatch),
                 Some(answer) => Ok(Claim::Replay(answer)),
@@ -213,7 +213,7 @@ impl IdempotencyStore for MongoIdempotencyStore {
         let done = doc! {
             "_id": &key.id,
             "caller": &key.caller,
-            "fingerprint": hex(fingerprint),
+            "fingerprint": hex::encode(fingerprint),
             "token": &token.0,
             "state": "done",
             "leaseUntil": now,
@@ -253,10 +253,6 @@ enum Stale {
     Expired(String),
     /// It says it was answered, and its answer does not read: neither replayed nor run again.
     Unreadable,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Text when it is UTF-8, binary otherwise.

@@ -30,7 +30,7 @@ use adapters_mongo::{
     IDEMPOTENCY_COLLECTION,
 };
 use ports::{RepositoryError, Role, UnknownRole};
-use registry::{Backend, Registry, RegistryError};
+use registry::{Backend, Registry, RegistryError, StoredCollection};
 
 use crate::bindings;
 
@@ -210,32 +210,12 @@ pub async fn indexes(
                 summary.skipped.push(format!("{model}@{role}"));
                 continue;
             };
-            let failed = |error| IndexesError::Database {
-                model: model.clone(),
-                role: *role,
-                error,
-            };
-            let (diff, sync) = match mode {
-                IndexesMode::Diff => (stored.index_diff().await.map_err(failed)?, None),
-                IndexesMode::Sync { drop_extra } => {
-                    let diff = stored.index_diff().await.map_err(failed)?;
-                    let sync = stored.sync_indexes(drop_extra).await.map_err(failed)?;
-                    (diff, Some(sync))
-                }
-            };
-            let collection = CollectionIndexes {
-                model: model.clone(),
-                role: *role,
-                database: stored.database().to_owned(),
-                collection: stored.collection().to_owned(),
-                diff,
-                sync,
-            };
+            let collection = compare(&stored, &model, *role, mode).await?;
             write_collection(out, &collection)?;
             summary.collections.push(collection);
         }
         if let Some(records) = idempotency_records(registry, *role) {
-            let collection = compare(records, *role, mode).await?;
+            let collection = compare(&records, IDEMPOTENCY_COLLECTION, *role, mode).await?;
             write_collection(out, &collection)?;
             summary.collections.push(collection);
         }
@@ -254,27 +234,67 @@ fn idempotency_records(registry: &Registry, role: Role) -> Option<DeclaredIndexe
     Some(MongoIdempotencyStore::declared_indexes(connection))
 }
 
-/// `records` compared (and brought in line for a sync), as a model's collection is.
+/// A collection whose indexes are declared: a bound model's, or a role's idempotency records.
+trait Indexed {
+    fn database(&self) -> &str;
+    fn collection(&self) -> &str;
+    async fn diff(&self) -> Result<IndexDiff, RepositoryError>;
+    async fn sync(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError>;
+}
+
+impl Indexed for StoredCollection {
+    fn database(&self) -> &str {
+        StoredCollection::database(self)
+    }
+    fn collection(&self) -> &str {
+        StoredCollection::collection(self)
+    }
+    async fn diff(&self) -> Result<IndexDiff, RepositoryError> {
+        self.index_diff().await
+    }
+    async fn sync(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
+        self.sync_indexes(drop_extra).await
+    }
+}
+
+impl Indexed for DeclaredIndexes {
+    fn database(&self) -> &str {
+        DeclaredIndexes::database(self)
+    }
+    fn collection(&self) -> &str {
+        DeclaredIndexes::collection(self)
+    }
+    async fn diff(&self) -> Result<IndexDiff, RepositoryError> {
+        DeclaredIndexes::diff(self).await
+    }
+    async fn sync(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
+        DeclaredIndexes::sync(self, drop_extra).await
+    }
+}
+
+/// `what`'s indexes compared with its declaration (`model` on `role`), and brought in line
+/// for a sync.
 async fn compare(
-    records: DeclaredIndexes,
+    what: &impl Indexed,
+    model: &str,
     role: Role,
     mode: IndexesMode,
 ) -> Result<CollectionIndexes, IndexesError> {
     let failed = |error| IndexesError::Database {
-        model: IDEMPOTENCY_COLLECTION.to_owned(),
+        model: model.to_owned(),
         role,
         error,
     };
-    let diff = records.diff().await.map_err(failed)?;
+    let diff = what.diff().await.map_err(failed)?;
     let sync = match mode {
         IndexesMode::Diff => None,
-        IndexesMode::Sync { drop_extra } => Some(records.sync(drop_extra).await.map_err(failed)?),
+        IndexesMode::Sync { drop_extra } => Some(what.sync(drop_extra).await.map_err(failed)?),
     };
     Ok(CollectionIndexes {
-        model: IDEMPOTENCY_COLLECTION.to_owned(),
+        model: model.to_owned(),
         role,
-        database: records.database().to_owned(),
-        collection: records.collection().to_owned(),
+        database: what.database().to_owned(),
+        collection: what.collection().to_owned(),
         diff,
         sync,
     })

@@ -2,7 +2,7 @@
 //! reference, through the workspace's one launcher (`testkit::process`), configured only by
 //! the environment, as in production.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use testkit::process::{AppProcess, Launch};
 use testkit::server::free_port;
@@ -40,11 +40,6 @@ pub fn quiet(launch: &Launch) -> Launch {
     let mut quiet = launch.clone().env("RUST_LOG", "warn");
     quiet.env.retain(|(name, _)| name != "METRICS_PORT");
     quiet
-}
-
-/// Spawns `launch`, its output to `log`.
-pub fn spawn(launch: &Launch, log: &Path) -> Result<AppProcess, String> {
-    AppProcess::spawn(launch, log)
 }
 
 /// How many driver clients the app has logged creating so far (the Rust app only).

@@ -13,7 +13,6 @@ use tempfile::TempDir;
 use testkit::lambda_runtime::{http_api_event, status_of, FakeRuntime};
 use testkit::process::{AppProcess, Launch};
 
-use crate::app_process::spawn;
 use crate::load::{LoadResult, LoadShape};
 use crate::proc_info::cpu_time;
 
@@ -82,7 +81,7 @@ impl LambdaSetup<'_> {
     ) -> Result<(FakeRuntime, AppProcess), String> {
         let runtime = FakeRuntime::start().await?;
         let log = self.scratch.path().join(name);
-        let process = spawn(&Self::launch(served, &runtime), &log)?;
+        let process = AppProcess::spawn(&Self::launch(served, &runtime), &log)?;
         Ok((runtime, process))
     }
 

@@ -46,7 +46,7 @@ use mongodb::options::ClientOptions;
 use mongodb::Client;
 use secrecy::ExposeSecret;
 
-use app_process::{clients_created, launch, quiet, spawn, with_metrics, AppProcess, Launch};
+use app_process::{clients_created, launch, quiet, with_metrics, AppProcess, Launch};
 use connections::{count_after_rounds, counting_shape, dashboard_gets, sampled};
 use lambda::LambdaSetup;
 use load::{drive, CountDashboard, HttpTarget, LoadShape};
@@ -378,7 +378,7 @@ async fn raw_driver(server: &ServerUri) -> Result<Client, String> {
 
 /// Spawns `launch` and waits for its first `200` on `/dashboard`.
 async fn start(launch: &Launch, log: &Path, token: &str) -> Result<rounds::Served, String> {
-    let mut process = spawn(launch, log)?;
+    let mut process = AppProcess::spawn(launch, log)?;
     let target = HttpTarget::new(process.port(), token)?;
     first_ok(&mut process, &target, "/dashboard").await?;
     Ok((process, target))
@@ -396,7 +396,7 @@ async fn measure_cold_starts(
     let mut samples = Vec::with_capacity(count);
     for i in 0..count {
         let log = scratch.path().join(format!("cold-{name}-{i}.log"));
-        let mut process = spawn(launch, &log)?;
+        let mut process = AppProcess::spawn(launch, &log)?;
         let target = HttpTarget::new(process.port(), token)?;
         samples.push(first_ok(&mut process, &target, "/dashboard").await?);
         process.stop();

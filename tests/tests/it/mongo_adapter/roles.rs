@@ -93,15 +93,22 @@ async fn different_options_get_a_client_each() {
         .unwrap()
         .with_masteradmin_uri(with_app("service-b", "opts_admin"))
         .unwrap();
+    assert_eq!(
+        clients_after_pinging_both_roles(settings).await,
+        2,
+        "different appName: different clients"
+    );
+}
+
+/// How many clients a manager on `settings` makes to ping both roles.
+async fn clients_after_pinging_both_roles(settings: MongoSettings) -> usize {
     let manager = ConnectionManager::new(settings);
     for role in Role::DEFAULTS {
         manager.ping(role).await.unwrap();
     }
-    assert_eq!(
-        manager.client_count(),
-        2,
-        "different appName: different clients"
-    );
+    let clients = manager.client_count();
+    manager.shutdown().await;
+    clients
 }
 
 #[tokio::test]
@@ -114,16 +121,11 @@ async fn host_aliases_of_one_server_get_a_client_each() {
         .unwrap()
         .with_masteradmin_uri(uri_with_database(&alias, "alias_admin"))
         .unwrap();
-    let manager = ConnectionManager::new(settings);
-    for role in Role::DEFAULTS {
-        manager.ping(role).await.unwrap();
-    }
     assert_eq!(
-        manager.client_count(),
+        clients_after_pinging_both_roles(settings).await,
         2,
         "localhost and 127.0.0.1: different clients"
     );
-    manager.shutdown().await;
 }
 
 #[tokio::test]
