@@ -1,7 +1,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::branch::Branch;
-use crate::error::Problem;
 use crate::id::Id;
 use crate::model::Model;
 use crate::text::Email;
@@ -14,24 +13,11 @@ crate::bounded_text!(
 crate::bounded_text!(
     /// A telephone number: digits with an optional leading `+`, spaces, dots, dashes and
     /// parentheses; between 5 and 20 digits.
-    Phone, field = "phone", max = 30, check = phone_shape,
+    Phone, field = "phone", max = 30,
+    shape = r"\+?[ .()-]*(?:[0-9][ .()-]*){5,20}",
+    expected = "a telephone number such as +33 4 72 00 00 00",
     example = "+33 4 72 {:08}"
 );
-
-fn phone_shape(text: String) -> Result<String, Problem> {
-    let body = text.strip_prefix('+').unwrap_or(&text);
-    let digits = body.chars().filter(char::is_ascii_digit).count();
-    let allowed = body
-        .chars()
-        .all(|c| c.is_ascii_digit() || " .-()".contains(c));
-    if allowed && (5..=20).contains(&digits) {
-        Ok(text)
-    } else {
-        Err(Problem::Malformed(
-            "a telephone number such as +33 4 72 00 00 00",
-        ))
-    }
-}
 
 /// Someone who orders from a branch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]

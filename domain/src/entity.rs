@@ -1,4 +1,4 @@
-use crate::error::ValidationError;
+use crate::error::{Invalid, ValidationError};
 use crate::model::Model;
 
 /// A model with its rules: what repositories store and requests create and change.
@@ -31,9 +31,9 @@ pub trait Entity: Model {
     /// API document, with nothing written per model.
     ///
     /// # Errors
-    /// A [`ValidationError`] when a value type's example breaks a rule of the model: a fault
-    /// of the declaration, which the contract suite reports.
-    fn example(n: u32) -> Result<Self, ValidationError> {
-        Self::from_new(Self::example_new(n))?.admit()
+    /// The errors when a value type's example breaks a rule of the model: a fault of the
+    /// declaration, which the contract suite reports.
+    fn example(n: u32) -> Result<Self, Invalid> {
+        Ok(Self::from_new(Self::example_new(n))?.admit()?)
     }
 }

@@ -26,6 +26,10 @@ pub struct IdError {
     shown: String,
 }
 
+/// What [`Id::parse`] accepts, as a regular expression: 24 hexadecimal digits, either case.
+/// Ids are written lower-case.
+pub const ID_PATTERN: &str = "^[0-9a-fA-F]{24}$";
+
 impl<T> Id<T> {
     /// A new id, unique within this process and, with overwhelming probability, across processes.
     pub fn generate() -> Self {

@@ -34,14 +34,16 @@ mod model;
 mod naming;
 mod order;
 mod record;
+mod request;
+mod rules;
 mod text;
 
 pub use admin::{Admin, AdminChange, AdminPatch, NewAdmin};
 pub use branch::{Branch, BranchChange, BranchName, BranchPatch, Location, NewBranch};
 pub use customer::{Customer, CustomerChange, CustomerName, CustomerPatch, NewCustomer, Phone};
 pub use entity::Entity;
-pub use error::{Problem, ValidationError};
-pub use id::{Id, IdError};
+pub use error::{Invalid, Problem, ValidationError};
+pub use id::{Id, IdError, ID_PATTERN};
 pub use machine::{
     Machine, MachineChange, MachineName, MachinePatch, MachineStatus, NewMachine, SerialNumber,
 };
@@ -55,6 +57,7 @@ pub use order::{
     UnitPrice,
 };
 pub use record::{Record, Timestamp, Version};
+pub use rules::{Rules, SAFE_INTEGER};
 pub use text::{Email, FullName, Username};
 
 /// Expands `$then!(…)` with every model this crate declares, so that a check written once

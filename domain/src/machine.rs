@@ -1,7 +1,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::branch::Branch;
-use crate::error::Problem;
 use crate::id::Id;
 use crate::model::Model;
 
@@ -13,20 +12,10 @@ crate::bounded_text!(
 crate::bounded_text!(
     /// The manufacturer's serial number, unique across the company: letters, digits, `-`, `_`,
     /// `/` and `.`.
-    SerialNumber, field = "serialNumber", max = 64, check = serial_shape,
+    SerialNumber, field = "serialNumber", max = 64,
+    shape = "[A-Za-z0-9_/.-]+", expected = "letters, digits, '-', '_', '/' or '.'",
     example = "SN-{}"
 );
-
-fn serial_shape(text: String) -> Result<String, Problem> {
-    if text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_/.".contains(c))
-    {
-        Ok(text)
-    } else {
-        Err(Problem::Malformed("letters, digits, '-', '_', '/' or '.'"))
-    }
-}
 
 crate::enumeration!(
     /// What a machine is doing.

@@ -40,8 +40,9 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{Problem, ValidationError};
+use crate::error::{Invalid, Problem, ValidationError};
 use crate::id::Id;
+use crate::rules::{Rules, SAFE_INTEGER};
 
 pub use domain_derive::Model;
 
@@ -56,7 +57,17 @@ pub use domain_derive::Model;
 /// - `index`: backends keep an index on it, for queries of a service's own;
 /// - `fixed`: set when created, never changed by a patch;
 /// - `derived`: computed by the rules, never in a request (an order's total);
-/// - `default`: a create request may leave it out, and it is then the type's default.
+/// - `default`: a create request may leave it out, and it is then the type's default;
+/// - `min = 1, max = 5`: the number's bounds (a rating), with no value type written for them;
+/// - `min_length = 2`, `max_length = 40`: the text's length, narrower than its type's;
+/// - `min_items = 1, max_items = 100`: how many items a list holds;
+/// - `multiline`: the text may hold line breaks and tabs;
+/// - `initial = "pending"` (once per value): the only values a create request may carry, so a
+///   state machine starts where it must;
+/// - `checked`: a reference whose record must exist when a record is created or changed
+///   (checked by the registry, against the role the referenced model is bound on).
+///
+/// Each rule is enforced by [`Model::from_request`] and published from [`Model::FIELDS`].
 pub trait Model:
     Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static
 {
@@ -72,23 +83,41 @@ pub trait Model:
     type Patch: fmt::Debug + Send + Sync + 'static;
 
     /// The strict form of a create request.
-    type New: DeserializeOwned + Send + 'static;
+    type New: DeserializeOwned + Serialize + Send + 'static;
 
     /// The strict form of a change request.
-    type Change: DeserializeOwned + Send + 'static;
+    type Change: DeserializeOwned + Serialize + Send + 'static;
 
-    /// The model of a create request, every value parsed; derived fields at their default,
-    /// until the rules ([`Entity::admit`](crate::Entity::admit)) compute them.
+    /// The model of a create request's JSON body, every value checked against its field's
+    /// rules and parsed; derived fields at their default, until the rules
+    /// ([`Entity::admit`](crate::Entity::admit)) compute them.
     ///
     /// # Errors
-    /// The first value that does not parse, naming its field.
-    fn from_new(request: Self::New) -> Result<Self, ValidationError>;
+    /// Every field that is missing, unknown, of another type or breaking a rule, each named,
+    /// in our words.
+    fn from_request(body: serde_json::Value) -> Result<Self, Invalid>;
 
-    /// The patch of a change request, every value parsed.
+    /// The patch of a change request's JSON body, as [`Model::from_request`] reads a create.
     ///
     /// # Errors
-    /// The first value that does not parse, naming its field.
-    fn patch_from(request: Self::Change) -> Result<Self::Patch, ValidationError>;
+    /// As [`Model::from_request`].
+    fn patch_from_request(body: serde_json::Value) -> Result<Self::Patch, Invalid>;
+
+    /// The model of a typed create request: [`Model::from_request`] of its JSON form.
+    ///
+    /// # Errors
+    /// As [`Model::from_request`].
+    fn from_new(request: Self::New) -> Result<Self, Invalid> {
+        Self::from_request(__private::json_of(&request)?)
+    }
+
+    /// The patch of a typed change request: [`Model::patch_from_request`] of its JSON form.
+    ///
+    /// # Errors
+    /// As [`Model::from_request`].
+    fn patch_from(request: Self::Change) -> Result<Self::Patch, Invalid> {
+        Self::patch_from_request(__private::json_of(&request)?)
+    }
 
     /// The model with the fields `patch` sets replaced, and no rule applied.
     fn patched(&self, patch: Self::Patch) -> Self;
@@ -125,6 +154,12 @@ pub struct Field {
     pub indexed: bool,
     /// Who sets it.
     pub edit: Edit,
+    /// What a request's value must be: its type's rules, narrowed by the field's attributes.
+    pub rules: Rules,
+    /// The values a create request may carry (an order's first states); empty for any.
+    pub initial: &'static [&'static str],
+    /// Whether the referenced record must exist when a record is created or changed.
+    pub checked: bool,
 }
 
 /// Who sets a field.
@@ -169,6 +204,10 @@ pub trait Value: Sized {
     /// What kind of value it is.
     const KIND: Kind;
 
+    /// What a request's value must be, beyond its JSON type: checked before [`Value::parse`]
+    /// and published in API schemas. A field's attributes may narrow it.
+    const RULES: Rules = Rules::NONE;
+
     /// Whether it may be absent.
     const OPTIONAL: bool = false;
 
@@ -177,6 +216,15 @@ pub trait Value: Sized {
     /// # Errors
     /// A [`ValidationError`] naming `field` (or, for nested records, the nested field).
     fn parse(input: Self::Input, field: &'static str) -> Result<Self, ValidationError>;
+
+    /// As [`Value::parse`], with every error of a value that holds several (a list of nested
+    /// records): what a request's answer lists.
+    ///
+    /// # Errors
+    /// Every error, each naming its field's path.
+    fn parse_all(input: Self::Input, field: &'static str) -> Result<Self, Invalid> {
+        Self::parse(input, field).map_err(Invalid::from)
+    }
 
     /// A valid input, different for different `n` where the type allows it: what fixtures
     /// and API documentation are built from ([`Entity::example`](crate::Entity::example)).
@@ -191,6 +239,7 @@ pub trait Value: Sized {
 impl<T: Value> Value for Option<T> {
     type Input = Option<T::Input>;
     const KIND: Kind = T::KIND;
+    const RULES: Rules = T::RULES;
     const OPTIONAL: bool = true;
 
     fn parse(input: Self::Input, field: &'static str) -> Result<Self, ValidationError> {
@@ -206,21 +255,35 @@ impl<T: Value> Value for Option<T> {
     }
 }
 
-/// A list of nested records, each checked by its own model and rules; errors name the nested
-/// field (`quantity`), as each item is checked on its own.
+/// A list of nested records, each read as a create request of its own model and admitted by
+/// its rules; errors name the item's path (`items[2].quantity`).
 impl<T: crate::Entity> Value for Vec<T> {
-    type Input = Vec<T::New>;
+    type Input = Vec<serde_json::Value>;
     const KIND: Kind = Kind::Records(T::FIELDS);
 
-    fn parse(input: Self::Input, _field: &'static str) -> Result<Self, ValidationError> {
-        input
-            .into_iter()
-            .map(|item| T::from_new(item).and_then(crate::Entity::admit))
-            .collect()
+    fn parse(input: Self::Input, field: &'static str) -> Result<Self, ValidationError> {
+        Self::parse_all(input, field).map_err(|invalid| invalid.first().clone())
+    }
+
+    fn parse_all(input: Self::Input, field: &'static str) -> Result<Self, Invalid> {
+        let mut items = Vec::with_capacity(input.len());
+        let mut errors = Vec::new();
+        for (n, item) in input.into_iter().enumerate() {
+            let admitted = T::from_request(item)
+                .and_then(|item| crate::Entity::admit(item).map_err(Invalid::from));
+            match admitted {
+                Ok(item) => items.push(item),
+                Err(invalid) => {
+                    let path = format!("{field}[{n}]");
+                    errors.extend_from_slice(invalid.within(&path).errors());
+                }
+            }
+        }
+        Invalid::of(errors).map_or(Ok(items), Err)
     }
 
     fn example(n: u32) -> Self::Input {
-        vec![T::example_new(n)]
+        __private::json_of(&T::example_new(n)).map_or_else(|_| Vec::new(), |item| vec![item])
     }
 }
 
@@ -266,10 +329,14 @@ impl Value for String {
     }
 }
 
-/// A whole number with no rule of its own.
+/// A whole number with no rule of its own, within what every JSON client reads exactly.
 impl Value for i64 {
     type Input = i64;
     const KIND: Kind = Kind::Integer;
+    const RULES: Rules = Rules {
+        format: Some("int64"),
+        ..Rules::range(-SAFE_INTEGER, SAFE_INTEGER)
+    };
 
     fn parse(input: i64, _field: &'static str) -> Result<Self, ValidationError> {
         Ok(input)
@@ -305,9 +372,20 @@ impl Value for f64 {
 /// What the derive's generated code names; not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::text::bounded;
+    pub use crate::request::Form;
+    pub use crate::text::trimmed;
+    pub use regex::Regex;
     pub use serde;
-    use serde::{Deserialize, Deserializer};
+    use serde::{Deserialize, Deserializer, Serialize};
+    pub use serde_json;
+
+    use crate::error::{Invalid, Problem, ValidationError};
+
+    /// The JSON form of a typed request, which the request parser reads.
+    pub fn json_of<T: Serialize>(request: &T) -> Result<serde_json::Value, Invalid> {
+        serde_json::to_value(request)
+            .map_err(|_| ValidationError::new("", Problem::WrongType("a JSON object")).into())
+    }
 
     /// Tells "absent" (`None`, through `#[serde(default)]`) from "null" (`Some(None)`).
     pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(

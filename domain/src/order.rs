@@ -6,6 +6,7 @@ use crate::entity::Entity;
 use crate::error::{Problem, ValidationError};
 use crate::id::Id;
 use crate::model::{Kind, Model, Value};
+use crate::rules::Rules;
 
 crate::bounded_text!(
     /// A stock-keeping unit: the catalogue reference of what is ordered.
@@ -26,12 +27,11 @@ impl Quantity {
     /// # Errors
     /// `quantity` is not positive or above [`Self::MAX`].
     pub fn parse(value: i64) -> Result<Self, ValidationError> {
-        match u32::try_from(value) {
-            Ok(0) => Err(ValidationError::new("quantity", Problem::NotPositive)),
-            Ok(q) if q <= Self::MAX => Ok(Self(q)),
-            Err(_) if value < 0 => Err(ValidationError::new("quantity", Problem::NotPositive)),
-            _ => Err(ValidationError::new("quantity", Problem::OutOfRange)),
-        }
+        let json = serde_json::Value::from(value);
+        <Self as Value>::RULES.check(&json, "quantity")?;
+        u32::try_from(value)
+            .map(Self)
+            .map_err(|_| ValidationError::new("quantity", Problem::OutOfRange))
     }
 
     /// How many units the line orders.
@@ -54,11 +54,9 @@ impl UnitPrice {
     /// # Errors
     /// `unitPrice` is negative, not finite, or above [`Self::MAX`].
     pub fn parse(value: f64) -> Result<Self, ValidationError> {
-        if value.is_finite() && (0.0..=Self::MAX).contains(&value) {
-            Ok(Self(value))
-        } else {
-            Err(ValidationError::new("unitPrice", Problem::OutOfRange))
-        }
+        let finite = <f64 as Value>::parse(value, "unitPrice")?;
+        <Self as Value>::RULES.check(&serde_json::Value::from(finite), "unitPrice")?;
+        Ok(Self(finite))
     }
 
     /// The price of one unit.
@@ -70,6 +68,7 @@ impl UnitPrice {
 impl Value for Quantity {
     type Input = i64;
     const KIND: Kind = Kind::Integer;
+    const RULES: Rules = Rules::range(1.0, Quantity::MAX as f64);
 
     fn parse(input: i64, field: &'static str) -> Result<Self, ValidationError> {
         Quantity::parse(input).map_err(|e| ValidationError::new(field, e.problem().clone()))
@@ -83,6 +82,7 @@ impl Value for Quantity {
 impl Value for UnitPrice {
     type Input = f64;
     const KIND: Kind = Kind::Number;
+    const RULES: Rules = Rules::range(0.0, UnitPrice::MAX);
 
     fn parse(input: f64, field: &'static str) -> Result<Self, ValidationError> {
         UnitPrice::parse(input).map_err(|e| ValidationError::new(field, e.problem().clone()))
@@ -174,25 +174,23 @@ impl OrderStatus {
 #[serde(rename_all = "camelCase")]
 #[model(rules)]
 pub struct Order {
-    #[model(fixed, filter)]
+    #[model(fixed, filter, checked)]
     branch_id: Id<Branch>,
-    #[model(fixed, filter)]
+    #[model(fixed, filter, checked)]
     customer_id: Id<Customer>,
+    #[model(min_items = 1, max_items = 100)]
     items: Vec<LineItem>,
-    #[model(default, filter)]
+    #[model(default, filter, initial = "pending")]
     status: OrderStatus,
     #[model(derived)]
     total: f64,
 }
 
 impl Order {
-    /// The most lines one order may have.
-    pub const MAX_ITEMS: usize = 100;
-
     /// An order of `items` by `customer_id` at `branch_id`.
     ///
     /// # Errors
-    /// `items` is empty or has more than [`Self::MAX_ITEMS`] lines.
+    /// `items` breaks the field's declared count (1 to 100 lines).
     pub fn new(
         branch_id: Id<Branch>,
         customer_id: Id<Customer>,
@@ -240,13 +238,11 @@ fn cents(amount: f64) -> f64 {
 }
 
 impl Entity for Order {
-    /// An order has 1 to [`Order::MAX_ITEMS`] items, and its total is theirs.
+    /// An order has as many items as its `items` field declares, and its total is theirs.
     fn admit(self) -> Result<Self, ValidationError> {
-        if self.items.is_empty() {
-            return Err(ValidationError::new("items", Problem::Empty));
-        }
-        if self.items.len() > Self::MAX_ITEMS {
-            return Err(ValidationError::new("items", Problem::OutOfRange));
+        let declared = Self::FIELDS.iter().filter(|f| f.name == "items");
+        for field in declared {
+            field.rules.check_items(self.items.len(), field.name)?;
         }
         let total = cents(self.items.iter().map(LineItem::amount).sum());
         Ok(Self { total, ..self })
@@ -296,18 +292,15 @@ mod tests {
     }
 
     #[test]
-    fn zero_or_negative_quantities_and_negative_or_infinite_prices_are_rejected() {
+    fn zero_or_negative_quantities_and_negative_or_infinite_prices_are_rejected_naming_the_bound() {
+        let below = Problem::Below { min: 1.0 };
+        assert_eq!(Quantity::parse(0).unwrap_err().problem(), &below);
+        assert_eq!(Quantity::parse(-5).unwrap_err().problem(), &below);
+        let above = Problem::Above { max: 1e6 };
+        assert_eq!(Quantity::parse(i64::MAX).unwrap_err().problem(), &above);
         assert_eq!(
-            Quantity::parse(0).unwrap_err().problem(),
-            &Problem::NotPositive
-        );
-        assert_eq!(
-            Quantity::parse(-5).unwrap_err().problem(),
-            &Problem::NotPositive
-        );
-        assert_eq!(
-            Quantity::parse(i64::MAX).unwrap_err().problem(),
-            &Problem::OutOfRange
+            UnitPrice::parse(-1.0).unwrap_err().to_string(),
+            "unitPrice: must be at least 0"
         );
         for bad in [-0.01, f64::INFINITY, f64::NAN, 2e9] {
             assert_eq!(

@@ -1,9 +1,19 @@
 //! Validated text values shared by several entities, and the macro that defines them.
 
-use crate::error::{Problem, ValidationError};
+use crate::error::Problem;
 
-/// Declares a value type of trimmed, non-empty text of bounded length, with an optional shape
-/// check: a [`Value`](crate::Value) a model's field can have.
+/// Declares a value type of trimmed, non-empty text of bounded length, with an optional
+/// declared shape and an optional check: a [`Value`](crate::Value) a model's field can have.
+///
+/// - `max`: the most characters, as sent;
+/// - `shape = "…", expected = "…"`: a regular expression the trimmed text matches, in the
+///   syntax common to ECMAScript, Python and Rust (see [`Rules::shape`](crate::Rules)), and
+///   what it means in words, for the error. It is enforced here and published as the schema's
+///   `pattern`, so the two cannot disagree;
+/// - `check = path`: a function run after the shape, to normalise (lower-case) or to check
+///   what no pattern says; a check is not published, so prefer a shape.
+///
+/// Every such text refuses control characters and bidirectional overrides.
 ///
 /// `parse` is the way in for a request's text. The serde form reads stored text as it is, so
 /// that a value an older rule accepted still reads.
@@ -11,8 +21,9 @@ use crate::error::{Problem, ValidationError};
 /// ```
 /// domain::bounded_text!(
 ///     /// A purchase-order reference.
-///     PoReference, field = "poReference", max = 20, check = upper_case,
-///     example = "PO-{}"
+///     PoReference, field = "poReference", max = 20,
+///     shape = "[A-Za-z]{2}-[0-9]+", expected = "two letters, '-' and digits",
+///     check = upper_case, example = "PO-{}"
 /// );
 ///
 /// fn upper_case(text: String) -> Result<String, domain::Problem> {
@@ -21,12 +32,14 @@ use crate::error::{Problem, ValidationError};
 ///
 /// assert_eq!(PoReference::parse(" po-7 ")?.as_str(), "PO-7");
 /// assert!(PoReference::parse("").is_err());
+/// assert!(PoReference::parse("P0-7").is_err());
 /// # Ok::<(), domain::ValidationError>(())
 /// ```
 #[macro_export]
 macro_rules! bounded_text {
     (
         $(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:literal
+        $(, shape = $shape:literal, expected = $expected:literal)?
         $(, check = $check:path)?, example = $example:literal $(,)?
     ) => {
         $(#[$doc])*
@@ -39,14 +52,40 @@ macro_rules! bounded_text {
             /// The longest accepted value, in characters.
             pub const MAX_CHARS: usize = $max;
 
-            /// Trims `raw` and checks it.
+            /// What a request's text must be: published in API schemas, enforced by `parse`.
+            pub const RULES: $crate::Rules = $crate::Rules {
+                shape: $crate::bounded_text!(@shape $($shape)?),
+                ..$crate::Rules::text($max)
+            };
+
+            /// Checks `raw` against [`Self::RULES`], trims it, and checks its shape.
             ///
             /// # Errors
             /// A [`ValidationError`]($crate::ValidationError) naming the field when the text is
-            /// empty, too long or malformed.
+            /// empty, too long, holds a control character or is malformed.
             pub fn parse(raw: impl AsRef<str>) -> Result<Self, $crate::ValidationError> {
-                let text = $crate::__private::bounded(raw.as_ref(), $field, $max)?;
-                $( let text = $check(text).map_err(|p| $crate::ValidationError::new($field, p))?; )?
+                Self::RULES.check_text(raw.as_ref(), $field)?;
+                Self::shaped(raw.as_ref(), $field)
+            }
+
+            /// The trimmed text, once the field's rules hold: its shape and check.
+            fn shaped(raw: &str, field: &'static str) -> Result<Self, $crate::ValidationError> {
+                let text = $crate::__private::trimmed(raw);
+                let _ = field; // named only by a shape or a check
+                $(
+                    static SHAPE: std::sync::LazyLock<$crate::__private::Regex> =
+                        std::sync::LazyLock::new(|| {
+                            $crate::__private::Regex::new(concat!("^(?:", $shape, ")$"))
+                                .expect("a declared shape is a valid regular expression")
+                        });
+                    if !SHAPE.is_match(&text) {
+                        return Err($crate::ValidationError::new(
+                            field,
+                            $crate::Problem::Malformed($expected),
+                        ));
+                    }
+                )?
+                $( let text = $check(text).map_err(|p| $crate::ValidationError::new(field, p))?; )?
                 Ok(Self(text))
             }
 
@@ -60,9 +99,10 @@ macro_rules! bounded_text {
         impl $crate::Value for $name {
             type Input = String;
             const KIND: $crate::Kind = $crate::Kind::Text;
+            const RULES: $crate::Rules = $name::RULES;
 
             fn parse(input: String, field: &'static str) -> Result<Self, $crate::ValidationError> {
-                Self::parse(input).map_err(|e| $crate::ValidationError::new(field, e.problem().clone()))
+                Self::shaped(&input, field)
             }
 
             fn example(n: u32) -> String {
@@ -80,6 +120,8 @@ macro_rules! bounded_text {
             }
         }
     };
+    (@shape) => { None };
+    (@shape $shape:literal) => { Some($shape) };
 }
 
 /// Declares an enumeration stored and sent by name: a [`Value`](crate::Value) a model's
@@ -175,16 +217,9 @@ macro_rules! enumeration {
     };
 }
 
-/// Trims `raw` and checks that it is neither empty nor longer than `max` characters.
-pub fn bounded(raw: &str, field: &'static str, max: usize) -> Result<String, ValidationError> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Err(ValidationError::new(field, Problem::Empty));
-    }
-    if text.chars().count() > max {
-        return Err(ValidationError::new(field, Problem::TooLong { max }));
-    }
-    Ok(text.to_owned())
+/// `raw` without the white space around it, as kept.
+pub fn trimmed(raw: &str) -> String {
+    raw.trim().to_owned()
 }
 
 crate::bounded_text!(
@@ -195,41 +230,23 @@ crate::bounded_text!(
 crate::bounded_text!(
     /// An e-mail address: one `@` between a local part and a dotted domain, no white space.
     /// Stored lower-cased, since mail systems treat addresses case-insensitively in practice.
-    Email, field = "email", max = 254, check = email_shape,
-    example = "buyer{}@example.com"
+    Email, field = "email", max = 254,
+    shape = r"[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000]+@[^@.\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000][^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000]*\.[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000]*[^@.\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000]",
+    expected = "an e-mail address such as name@example.com",
+    check = lower_case, example = "buyer{}@example.com"
 );
 
 crate::bounded_text!(
     /// A login name: 3 to 50 of `a-z`, `0-9`, `.`, `_`, `-`. Lower-cased, so that `Alice` and
     /// `alice` are the same account for the unique key.
-    Username, field = "username", max = 50, check = username_shape,
-    example = "user{}"
+    Username, field = "username", max = 50,
+    shape = "[A-Za-z0-9._-]{3,50}", expected = "3 to 50 of a-z, 0-9, '.', '_' or '-'",
+    check = lower_case, example = "user{}"
 );
 
-fn email_shape(text: String) -> Result<String, Problem> {
-    const EXPECTED: &str = "an e-mail address such as name@example.com";
-    let (local, domain) = text.split_once('@').ok_or(Problem::Malformed(EXPECTED))?;
-    let well_formed = !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !text.chars().any(char::is_whitespace);
-    if well_formed {
-        Ok(text.to_lowercase())
-    } else {
-        Err(Problem::Malformed(EXPECTED))
-    }
-}
-
-fn username_shape(text: String) -> Result<String, Problem> {
-    let text = text.to_lowercase();
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
-    if text.chars().count() >= 3 && text.chars().all(allowed) {
-        Ok(text)
-    } else {
-        Err(Problem::Malformed("3 to 50 of a-z, 0-9, '.', '_' or '-'"))
-    }
+/// Lower-cases a value compared case-insensitively, so the unique key sees one spelling.
+fn lower_case(text: String) -> Result<String, Problem> {
+    Ok(text.to_lowercase())
 }
 
 #[cfg(test)]

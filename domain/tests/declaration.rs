@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use domain::{
-    Admin, AdminChange, Customer, Edit, Entity, Kind, LineItem, Model, NewCustomer, NewOrder,
-    Order, OrderChange, OrderStatus,
+    Admin, AdminChange, Customer, Edit, Entity, Kind, LineItem, Model, NewCustomer, Order,
+    OrderChange, OrderStatus,
 };
 use serde_json::json;
 
@@ -12,10 +12,8 @@ const BRANCH: &str = "65f0a1b2c3d4e5f6a7b8c9d0";
 const CUSTOMER: &str = "65f0a1b2c3d4e5f6a7b8c9d1";
 
 fn new_order(body: serde_json::Value) -> Result<Order, String> {
-    let request: NewOrder = serde_json::from_value(body).map_err(|e| e.to_string())?;
-    Order::from_new(request)
-        .and_then(Entity::admit)
-        .map_err(|e| e.to_string())
+    let order = Order::from_request(body).map_err(|e| e.to_string())?;
+    order.admit().map_err(|e| e.to_string())
 }
 
 #[test]
@@ -88,7 +86,71 @@ fn a_value_error_names_the_models_field_not_the_types() {
         "branchId": BRANCH, "name": "ACME", "email": "not-an-address", "phone": "+33 4 72 00 00 00",
     }))
     .unwrap();
-    assert_eq!(Customer::from_new(request).unwrap_err().field(), "email");
+    assert_eq!(
+        Customer::from_new(request).unwrap_err().first().field(),
+        "email"
+    );
+}
+
+#[test]
+fn a_request_is_answered_with_every_error_at_once_in_our_words() {
+    let body = json!({
+        "branchId": "nope", "customerId": CUSTOMER, "colour": "red",
+        "items": [{ "sku": "B", "quantity": 0, "unitPrice": -1 }, { "sku": " ", "quantity": "3", "unitPrice": 1 }],
+        "status": "completed",
+    });
+    let invalid = Order::from_request(body).unwrap_err();
+    let errors: Vec<String> = invalid.errors().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        [
+            "colour: is not a field here; the fields are branchId, customerId, items, status",
+            "branchId: must be an id of 24 hexadecimal characters",
+            "items[0].quantity: must be at least 1",
+            "items[0].unitPrice: must be at least 0",
+            "items[1].sku: must not be empty",
+            "items[1].quantity: must be a whole number",
+            "status: must be pending when created",
+        ],
+    );
+}
+
+#[test]
+fn field_attributes_narrow_the_rules_and_reach_the_declaration() {
+    let [_, _, items, status, _] = Order::FIELDS else {
+        panic!("five fields");
+    };
+    assert_eq!(
+        (items.rules.min_items, items.rules.max_items),
+        (Some(1), Some(100))
+    );
+    assert_eq!(status.initial, ["pending"]);
+    assert!(items.rules.check(&json!([]), "items").is_err());
+    let too_many = json!({ "branchId": BRANCH, "customerId": CUSTOMER,
+        "items": vec![json!({ "sku": "B", "quantity": 1, "unitPrice": 1 }); 101] });
+    assert!(new_order(too_many)
+        .unwrap_err()
+        .contains("at most 100 items"));
+}
+
+#[test]
+fn callers_text_refuses_control_characters_and_bidirectional_overrides() {
+    for name in [
+        "C\u{0}x",
+        "a\u{1b}[31mred",
+        "two\nlines",
+        "evil\u{202e}txt",
+        "x\u{85}y",
+    ] {
+        let body = json!({ "branchId": BRANCH, "name": name, "email": "a@example.com", "phone": "+33 4 72 00 00 00" });
+        let invalid = Customer::from_request(body).unwrap_err();
+        assert_eq!(invalid.first().field(), "name", "{name:?}");
+    }
+    let body = json!({ "branchId": BRANCH, "name": "ACME", "email": "a\u{0}@example.com", "phone": "+33 4 72 00 00 00" });
+    assert_eq!(
+        Customer::from_request(body).unwrap_err().first().field(),
+        "email"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! What a model's struct declares, read from its fields and `#[model(...)]` attributes.
 
 use heck::ToLowerCamelCase;
+use quote::format_ident;
 use syn::{Data, DeriveInput, Error, Fields, Ident, LitStr, Type, Visibility};
 
 /// A model struct, as the derive needs it.
@@ -29,7 +30,17 @@ pub struct FieldDeclaration {
     pub default: bool,
     /// Whether the type is written `Option<…>`: a change may set it to `null`.
     pub optional: bool,
+    /// `min`, `max`, `min_length`, … and `multiline`: the rules that narrow the type's.
+    pub rules: Vec<(Ident, syn::Expr)>,
+    /// `initial = "…"`, once per value a create request may carry.
+    pub initial: Vec<LitStr>,
+    /// `checked`: the referenced record must exist.
+    pub checked: bool,
 }
+
+/// The attributes that narrow a value type's rules, and the `Rules` field each sets.
+const NUMBER_RULES: [&str; 2] = ["min", "max"];
+const COUNT_RULES: [&str; 4] = ["min_length", "max_length", "min_items", "max_items"];
 
 /// Who sets a field.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -90,6 +101,9 @@ impl FieldDeclaration {
             edit: Edit::Free,
             default: false,
             optional: is_option(&field.ty),
+            rules: Vec::new(),
+            initial: Vec::new(),
+            checked: false,
         };
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("model")) {
             attr.parse_nested_meta(|meta| {
@@ -101,15 +115,60 @@ impl FieldDeclaration {
                     () if flag("fixed") => declared.edit = Edit::Fixed,
                     () if flag("derived") => declared.edit = Edit::Derived,
                     () if flag("default") => declared.default = true,
+                    () if flag("checked") => declared.checked = true,
+                    () if flag("multiline") => declared
+                        .rules
+                        .push((format_ident!("multiline"), syn::parse_quote!(true))),
+                    () if flag("initial") => declared.initial.push(meta.value()?.parse()?),
+                    () if NUMBER_RULES.iter().any(|name| flag(name)) => {
+                        let number: syn::Expr = meta.value()?.parse()?;
+                        let value = as_f64(&number)?;
+                        let setting = if flag("min") { "minimum" } else { "maximum" };
+                        declared.rules.push((
+                            format_ident!("{setting}"),
+                            syn::parse_quote!(::core::option::Option::Some(#value)),
+                        ));
+                    }
+                    () if COUNT_RULES.iter().any(|name| flag(name)) => {
+                        let count: syn::LitInt = meta.value()?.parse()?;
+                        let setting = meta.path.get_ident().cloned().expect("a rule's name");
+                        declared.rules.push((
+                            setting,
+                            syn::parse_quote!(::core::option::Option::Some(#count)),
+                        ));
+                    }
                     () => {
-                        return Err(meta
-                            .error("expected `unique`, `filter`, `fixed`, `derived` or `default`"))
+                        return Err(meta.error(
+                            "expected `unique`, `filter`, `index`, `fixed`, `derived`, `default`, \
+                             `checked`, `multiline`, `initial = \"…\"`, `min`, `max`, \
+                             `min_length`, `max_length`, `min_items` or `max_items`",
+                        ))
                     }
                 }
                 Ok(())
             })?;
         }
         Ok(declared)
+    }
+}
+
+/// A number attribute (`min = -1`, `max = 2.5`) as the `f64` the rules hold.
+fn as_f64(number: &syn::Expr) -> syn::Result<f64> {
+    match number {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(int),
+            ..
+        }) => int.base10_parse::<f64>(),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(float),
+            ..
+        }) => float.base10_parse::<f64>(),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => as_f64(expr).map(|n| -n),
+        other => Err(Error::new_spanned(other, "expected a number")),
     }
 }
 

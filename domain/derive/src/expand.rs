@@ -59,7 +59,10 @@ fn requests(model: &Declaration) -> TokenStream {
     let new_fields = requested(model).map(|f| {
         let (ident, ty) = (&f.ident, &f.ty);
         if f.default {
-            quote! { #[serde(default)] #ident: ::core::option::Option<<#ty as ::domain::Value>::Input>, }
+            quote! {
+                #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+                #ident: ::core::option::Option<<#ty as ::domain::Value>::Input>,
+            }
         } else if f.optional {
             quote! { #[serde(default)] #ident: <#ty as ::domain::Value>::Input, }
         } else {
@@ -73,18 +76,18 @@ fn requests(model: &Declaration) -> TokenStream {
             quote! { deserialize_with = "::domain::__private::present", }
         });
         quote! {
-            #[serde(default, #present)]
+            #[serde(default, #present skip_serializing_if = "::core::option::Option::is_none")]
             #ident: ::core::option::Option<<#ty as ::domain::Value>::Input>,
         }
     });
     quote! {
         #[doc = #new_doc]
-        #[derive(::domain::__private::serde::Deserialize)]
+        #[derive(::domain::__private::serde::Deserialize, ::domain::__private::serde::Serialize)]
         #[serde(crate = "::domain::__private::serde", deny_unknown_fields, rename_all = "camelCase")]
         #vis struct #new { #(#new_fields)* }
 
         #[doc = #change_doc]
-        #[derive(::domain::__private::serde::Deserialize)]
+        #[derive(::domain::__private::serde::Deserialize, ::domain::__private::serde::Serialize)]
         #[serde(crate = "::domain::__private::serde", deny_unknown_fields, rename_all = "camelCase")]
         #vis struct #change { #(#change_fields)* }
     }
@@ -95,28 +98,34 @@ fn model_impl(model: &Declaration) -> TokenStream {
     let name = &model.name;
     let (patch, new, change) = (patch_ident(model), new_ident(model), change_ident(model));
     let schema = model.fields.iter().map(field_schema);
-    let from_new = model.fields.iter().map(|f| {
-        let (ident, ty, name) = (&f.ident, &f.ty, &f.name);
-        let parse = quote! { <#ty as ::domain::Value>::parse };
-        match (f.edit, f.default) {
-            (Edit::Derived, _) => quote! { #ident: ::core::default::Default::default(), },
-            (_, true) => quote! {
-                #ident: match request.#ident {
-                    ::core::option::Option::Some(input) => #parse(input, #name)?,
-                    ::core::option::Option::None => ::core::default::Default::default(),
-                },
-            },
-            _ => quote! { #ident: #parse(request.#ident, #name)?, },
+    let fields = || model.fields.iter().enumerate();
+    let create_reads = fields()
+        .filter(|(_, f)| f.edit != Edit::Derived)
+        .map(|(n, f)| {
+            let (ident, ty) = (&f.ident, &f.ty);
+            let read = if f.default {
+                quote! { create_or_default }
+            } else {
+                quote! { create }
+            };
+            quote! { let #ident = form.#read::<#ty>(&<Self as ::domain::Model>::FIELDS[#n]); }
+        });
+    let created: Vec<_> = requested(model).map(|f| &f.ident).collect();
+    let create_fields = model.fields.iter().map(|f| {
+        let ident = &f.ident;
+        if f.edit == Edit::Derived {
+            quote! { #ident: ::core::default::Default::default(), }
+        } else {
+            quote! { #ident, }
         }
     });
-    let from_change = changeable(model).map(|f| {
-        let (ident, ty, name) = (&f.ident, &f.ty, &f.name);
-        quote! {
-            #ident: request.#ident
-                .map(|input| <#ty as ::domain::Value>::parse(input, #name))
-                .transpose()?,
-        }
-    });
+    let change_reads = fields()
+        .filter(|(_, f)| f.edit == Edit::Free)
+        .map(|(n, f)| {
+            let (ident, ty) = (&f.ident, &f.ty);
+            quote! { let #ident = form.change::<#ty>(&<Self as ::domain::Model>::FIELDS[#n]); }
+        });
+    let changed: Vec<_> = changeable(model).map(|f| &f.ident).collect();
     let patched = model.fields.iter().map(|f| {
         let ident = &f.ident;
         if f.edit == Edit::Free {
@@ -154,12 +163,30 @@ fn model_impl(model: &Declaration) -> TokenStream {
             type New = #new;
             type Change = #change;
 
-            fn from_new(request: #new) -> ::core::result::Result<Self, ::domain::ValidationError> {
-                ::core::result::Result::Ok(Self { #(#from_new)* })
+            fn from_request(
+                body: ::domain::__private::serde_json::Value,
+            ) -> ::core::result::Result<Self, ::domain::Invalid> {
+                let mut form = ::domain::__private::Form::open(body, Self::FIELDS, true)?;
+                #(#create_reads)*
+                #[allow(irrefutable_let_patterns)]
+                let (#(::core::option::Option::Some(#created),)*) = (#(#created,)*) else {
+                    return ::core::result::Result::Err(form.refused());
+                };
+                form.finish()?;
+                ::core::result::Result::Ok(Self { #(#create_fields)* })
             }
 
-            fn patch_from(request: #change) -> ::core::result::Result<#patch, ::domain::ValidationError> {
-                ::core::result::Result::Ok(#patch { #(#from_change)* })
+            fn patch_from_request(
+                body: ::domain::__private::serde_json::Value,
+            ) -> ::core::result::Result<#patch, ::domain::Invalid> {
+                let mut form = ::domain::__private::Form::open(body, Self::FIELDS, false)?;
+                #(#change_reads)*
+                #[allow(irrefutable_let_patterns)]
+                let (#(::core::option::Option::Some(#changed),)*) = (#(#changed,)*) else {
+                    return ::core::result::Result::Err(form.refused());
+                };
+                form.finish()?;
+                ::core::result::Result::Ok(#patch { #(#changed,)* })
             }
 
             fn patched(&self, patch: #patch) -> Self {
@@ -196,6 +223,11 @@ fn field_schema(f: &FieldDeclaration) -> TokenStream {
         Edit::Derived => quote! { ::domain::Edit::Derived },
     };
     let required = !(f.optional || f.default) && f.edit != Edit::Derived;
+    let (initial, checked) = (&f.initial, f.checked);
+    let narrowed = f
+        .rules
+        .iter()
+        .map(|(setting, value)| quote! { #setting: #value, });
     quote! {
         ::domain::Field {
             name: #name,
@@ -206,6 +238,12 @@ fn field_schema(f: &FieldDeclaration) -> TokenStream {
             filter: #filter,
             indexed: #indexed,
             edit: #edit,
+            rules: ::domain::Rules {
+                #(#narrowed)*
+                ..<#ty as ::domain::Value>::RULES
+            },
+            initial: &[#(#initial),*],
+            checked: #checked,
         }
     }
 }
