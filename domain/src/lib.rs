@@ -57,7 +57,7 @@ pub use order::{
     UnitPrice,
 };
 pub use record::{Record, Timestamp, Version};
-pub use rules::{Rules, SAFE_INTEGER};
+pub use rules::{Rules, SAFE_INTEGER, WHITE_SPACE};
 pub use text::{Email, FullName, Username};
 
 /// Expands `$then!(…)` with every model this crate declares, so that a check written once

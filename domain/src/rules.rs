@@ -45,9 +45,10 @@ pub const SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 /// read differently from what it holds.
 const FORBIDDEN: &str = r"\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069";
 
-/// What Rust's `str::trim` removes (Unicode `White_Space`), written out so that every regex
-/// dialect reads the same set.
-const WHITE_SPACE: &str =
+/// What Rust's `str::trim` removes (Unicode `White_Space`), as the inside of a regular
+/// expression's character class, written out so that every regex dialect reads the same set:
+/// what a pattern allows around a value that is trimmed.
+pub const WHITE_SPACE: &str =
     r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
 
 /// Line breaks and tabs: what multi-line text may hold inside.

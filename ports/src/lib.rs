@@ -41,7 +41,7 @@ pub use idempotency::{
     StoredAnswer,
 };
 pub use page::Page;
-pub use query::{Condition, Filter, FilterError, ListQuery, Listing};
+pub use query::{filter_pattern, Condition, Filter, FilterError, ListQuery, Listing};
 #[cfg(any(test, feature = "mock"))]
 pub use repository::MockRepository;
 pub use repository::Repository;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use domain::{Entity, Field, Id, Kind, Problem, Record, ValidationError};
+use domain::{Entity, Field, Id, Kind, Problem, Record, ValidationError, WHITE_SPACE};
 
 use crate::page::Page;
 
@@ -216,6 +216,20 @@ impl<T: Entity> Filter<T> {
         });
         Ok(self)
     }
+}
+
+/// What a filter on `field` accepts, as a regular expression: one or more values separated by
+/// commas, each trimmed, each what [`Filter::with`] reads for the field's kind. What an API
+/// document publishes for the filter's query parameter.
+pub fn filter_pattern(field: &Field) -> Option<String> {
+    let value = match field.kind {
+        Kind::Reference(_) => "[0-9a-fA-F]{24}".to_owned(),
+        Kind::Choice(names) => names.join("|"),
+        Kind::Integer => "[+-]?[0-9]{1,18}".to_owned(),
+        Kind::Text | Kind::Number | Kind::Records(_) => return None,
+    };
+    let one = format!("[{WHITE_SPACE}]*(?:{value})[{WHITE_SPACE}]*");
+    Some(format!("^{one}(?:,{one})*$"))
 }
 
 /// `text` as the canonical value of `field`: the hex of an id, the name of a choice.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use adapters_mongo::{IndexDiff, IndexStatus, IndexSync, MongoRepository, Refusal, ScanReport};
 use async_trait::async_trait;
-use domain::{Edit, Entity, Field, Id, Kind};
+use domain::{Entity, Id};
 use ports::{ListQuery, Page, Repository, RepositoryError, Role};
 use serde::Serialize;
 use serde_json::Value;
@@ -261,48 +261,16 @@ impl std::fmt::Debug for StoredCollection {
     }
 }
 
-/// Whether a create request carrying the values of `entity` would be accepted today: the
-/// entity's JSON form without its derived fields (which no request carries), read through the
-/// model's strict request form, then its values and rules. Stored data is read without
-/// validation, so this is the one place where it meets today's rules.
+/// Whether a create request carrying the values of `entity` would be accepted today
+/// ([`Entity::accepted_today`]), as the scan reports it: the first field refused.
 fn accepted_as_a_request<T: Entity>(entity: &T) -> Result<(), Refusal> {
-    let refusal = |field: String, reason: String| Refusal { field, reason };
-    let mut json =
-        serde_json::to_value(entity).map_err(|err| refusal(String::new(), err.to_string()))?;
-    without_derived(T::FIELDS, &mut json);
-    // serde's message names the field when one is missing or unknown; a value of another type
-    // (a stored NaN, which JSON writes as null) is reported without it.
-    let request: T::New = serde_json::from_value(json).map_err(|err| {
-        let reason = err.to_string();
-        let field = T::FIELDS
-            .iter()
-            .find(|f| reason.contains(&format!("`{}`", f.name)))
-            .map_or_else(String::new, |f| f.name.to_owned());
-        refusal(field, reason)
-    })?;
-    T::from_new(request)
-        .and_then(Entity::admit)
-        .map(|_| ())
-        .map_err(|err| refusal(err.field().to_owned(), err.problem().to_string()))
-}
-
-/// `json` (an entity's form) without the fields `fields` declares derived, in nested records
-/// too.
-fn without_derived(fields: &[Field], json: &mut Value) {
-    let Value::Object(object) = json else {
-        return;
-    };
-    for field in fields {
-        if field.edit == Edit::Derived {
-            object.remove(field.name);
-        } else if let (Kind::Records(nested), Some(Value::Array(items))) =
-            (field.kind, object.get_mut(field.name))
-        {
-            for item in items {
-                without_derived(nested, item);
-            }
+    entity.accepted_today().map_err(|invalid| {
+        let first = invalid.first();
+        Refusal {
+            field: first.field().to_owned(),
+            reason: first.problem().to_string(),
         }
-    }
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use domain::{IdError, ValidationError};
+use domain::{IdError, Invalid, ValidationError};
 use ports::{Conflict, RepositoryError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,9 +17,17 @@ use registry::RegistryError;
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// `400 Bad Request`: malformed JSON, unknown fields, a bad id, a value failing validation.
+    /// `400 Bad Request`: malformed JSON, a bad id, a query parameter out of bounds.
     #[error("{0}")]
     BadRequest(String),
+    /// `400 Bad Request`: a body whose fields break the model's declared rules; every field
+    /// error is listed, each naming its field.
+    #[error(transparent)]
+    Invalid(Invalid),
+    /// `409 Conflict`: the change is well formed, and the record's current state refuses it
+    /// (a completed order reopened).
+    #[error(transparent)]
+    StateConflict(ValidationError),
     /// `401 Unauthorized`: no credentials, or credentials that do not verify.
     #[error(transparent)]
     Unauthorized(#[from] AuthError),
@@ -65,7 +73,8 @@ impl ApiError {
     /// The status code of this error.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::StateConflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::ReadOnly(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -81,7 +90,8 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
+            ApiError::BadRequest(_) | ApiError::Invalid(_) => "bad_request",
+            ApiError::StateConflict(_) => "state_conflict",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::ReadOnly(_) => "read_only",
@@ -98,8 +108,8 @@ impl ApiError {
     }
 }
 
-/// The body of every error answer, `{"error": {"code", "message"}}`: clients branch on the
-/// stable `code`; the `message` is for people.
+/// The body of every error answer, `{"error": {"code", "message", "fields"}}`: clients branch
+/// on the stable `code`; the `message` is for people; `fields` places each error on its field.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     error: ErrorDetail,
@@ -108,9 +118,21 @@ pub struct ErrorBody {
 /// What went wrong, in [`ErrorBody`].
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable and machine-readable: `bad_request`, `not_found`, `duplicate`, …
+    /// Stable and machine-readable: `bad_request`, `not_found`, `duplicate`, `state_conflict`, …
     code: &'static str,
     /// For people; never a query, a connection string or a stack trace.
+    message: String,
+    /// Each field a request's body got wrong, all at once: what a form shows beside its inputs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<FieldError>,
+}
+
+/// One field's error, in [`ErrorDetail::fields`].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's path in the body: `name`, `items[2].quantity`; empty for the body itself.
+    field: String,
+    /// What is wrong, and what would be accepted.
     message: String,
 }
 
@@ -118,8 +140,23 @@ impl ErrorBody {
     /// The body of an error with `code` and `message`.
     pub fn new(code: &'static str, message: String) -> Self {
         Self {
-            error: ErrorDetail { code, message },
+            error: ErrorDetail {
+                code,
+                message,
+                fields: Vec::new(),
+            },
         }
+    }
+
+    fn with_fields(mut self, errors: &[ValidationError]) -> Self {
+        self.error.fields = errors
+            .iter()
+            .map(|error| FieldError {
+                field: error.field().to_owned(),
+                message: error.problem().to_string(),
+            })
+            .collect();
+        self
     }
 }
 
@@ -134,7 +171,15 @@ impl IntoResponse for ApiError {
             ApiError::Internal(ref cause) => ("internal error".to_owned(), Some(cause.clone())),
             ref other => (other.to_string(), None),
         };
-        let body = ErrorBody::new(self.code(), message);
+        let body = match &self {
+            ApiError::Invalid(invalid) => {
+                ErrorBody::new(self.code(), message).with_fields(invalid.errors())
+            }
+            ApiError::StateConflict(error) => {
+                ErrorBody::new(self.code(), message).with_fields(std::slice::from_ref(error))
+            }
+            _ => ErrorBody::new(self.code(), message),
+        };
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(cause) = cause {
             response.extensions_mut().insert(InternalCause(cause));
@@ -163,7 +208,20 @@ impl From<RepositoryError> for ApiError {
 
 impl From<ValidationError> for ApiError {
     fn from(error: ValidationError) -> Self {
-        ApiError::BadRequest(error.to_string())
+        if error.problem().is_state_conflict() {
+            ApiError::StateConflict(error)
+        } else {
+            ApiError::Invalid(error.into())
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        match invalid.errors() {
+            [one] if one.problem().is_state_conflict() => ApiError::StateConflict(one.clone()),
+            _ => ApiError::Invalid(invalid),
+        }
     }
 }
 

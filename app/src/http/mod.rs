@@ -126,7 +126,8 @@ pub fn router(state: AppState) -> Router {
         .fold(health::routes(&state), |routes, mount| {
             routes.merge(mount.router(&state))
         });
-    let (routes, document) = documented.split_for_parts();
+    let (routes, mut document) = documented.split_for_parts();
+    overview::document_roles(&mut document, &state.registry.roles());
     routes
         .merge(openapi::route(document))
         .fallback(unknown_route)

@@ -7,6 +7,8 @@ use axum::Json;
 use domain::{Branch, Id, MasterAdmin, Order};
 use ports::Role;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{OpenApi, RefOr};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
@@ -94,14 +96,41 @@ pub async fn me(State(state): State<AppState>, caller: Identity) -> ApiResult<Js
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CountsQuery {
-    /// `main` or `masteradmin`.
+    /// A configured connection role (the document lists them: [`document_roles`]).
     role: String,
-    /// Entity names separated by commas, such as `branches,orders`.
+    /// 1 to 12 model names separated by commas, such as `branches,orders`; a name not bound on
+    /// the role is a `404`.
+    #[param(
+        pattern = r"^[^,]*[^,\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^,]*(?:,[^,]*[^,\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^,]*){0,11}$"
+    )]
     entities: String,
 }
 
 /// The most names one `/counts` request may ask for.
 const MAX_COUNTED: usize = 12;
+
+/// Writes the service's configured connection roles into the document as the values
+/// `/counts?role=` accepts: only the running service knows them.
+pub(crate) fn document_roles(document: &mut OpenApi, roles: &[Role]) {
+    let names: Vec<serde_json::Value> = roles.iter().map(|r| r.as_str().into()).collect();
+    let operation = document
+        .paths
+        .paths
+        .get_mut("/counts")
+        .and_then(|item| item.get.as_mut());
+    let parameters = operation.and_then(|operation| operation.parameters.as_mut());
+    for parameter in parameters.into_iter().flatten() {
+        if let RefOr::T(parameter) = parameter {
+            if parameter.name != "role" {
+                continue;
+            }
+            let schema = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names.clone()));
+            parameter.schema = Some(schema.into());
+        }
+    }
+}
 
 /// Counts entity kinds by name on a role, concurrently: the registry's access by name, for
 /// tools that do not know the entity types (and for kinds bound with `EXTRA_BINDINGS`).
@@ -113,7 +142,8 @@ const MAX_COUNTED: usize = 12;
     responses(
         (status = 200, description = "The count of each model, by name",
             body = Data<BTreeMap<String, u64>>),
-        (status = 400, description = "An unknown role or model", body = ErrorBody),
+        (status = 400, description = "A role that is not configured, or no model named", body = ErrorBody),
+        (status = 404, description = "A model not bound on the role", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a master admin", body = ErrorBody),
         (status = 503, description = "A database is unavailable", body = ErrorBody),
@@ -136,7 +166,7 @@ pub async fn counts(
         .counts_by_name(role, &names)
         .await
         .map_err(|e| match e {
-            ByNameError::Registry(unknown) => ApiError::BadRequest(unknown.to_string()),
+            ByNameError::Registry(unknown) => ApiError::NotFound(unknown.to_string()),
             ByNameError::Id(bad) => ApiError::BadRequest(bad.to_string()),
             ByNameError::Repository(failure) => failure.into(),
         })?;

@@ -208,7 +208,7 @@ async fn get_as_master_admin(
 }
 
 #[tokio::test]
-async fn counts_by_name_over_http_follow_the_bindings_and_reject_unknown_names_with_a_400() {
+async fn counts_by_name_over_http_follow_the_bindings_and_answer_unbound_names_with_a_404() {
     let bindings = "admins@main";
     let application = Application::build(config(BackendConfig::Memory, None, bindings))
         .await
@@ -232,17 +232,30 @@ async fn counts_by_name_over_http_follow_the_bindings_and_reject_unknown_names_w
         (StatusCode::OK, &serde_json::json!(1))
     );
 
-    for (uri, expected) in [
-        ("/counts?role=main&entities=widgets", "branches@main"),
+    for (uri, status_expected, expected) in [
+        (
+            "/counts?role=main&entities=widgets",
+            StatusCode::NOT_FOUND,
+            "branches@main",
+        ),
         (
             "/counts?role=masteradmin&entities=orders",
+            StatusCode::NOT_FOUND,
             "not bound on the masteradmin role",
         ),
-        ("/counts?role=root&entities=branches", "main, masteradmin"),
-        ("/counts?role=main&entities=", "1 to 12 names"),
+        (
+            "/counts?role=root&entities=branches",
+            StatusCode::BAD_REQUEST,
+            "main, masteradmin",
+        ),
+        (
+            "/counts?role=main&entities=",
+            StatusCode::BAD_REQUEST,
+            "1 to 12 names",
+        ),
     ] {
         let (status, body) = get_as_master_admin(&application, uri).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(status, status_expected, "{uri}: {body}");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(expected), "{uri}: {message}");
     }

@@ -131,7 +131,8 @@ fn success_shape(body: &Value) -> bool {
             .all(|(key, value)| key == "data" || (key == "meta" && value.is_object()))
 }
 
-/// `{"error": {"code": "…", "message": "…"}}` and nothing else.
+/// `{"error": {"code": "…", "message": "…"}}`, with `fields` for a body's field errors, and
+/// nothing else.
 fn error_shape(body: &Value) -> Result<(), &'static str> {
     let top = body.as_object().ok_or("is not an object")?;
     let error = top.get("error").and_then(Value::as_object);
@@ -139,9 +140,14 @@ fn error_shape(body: &Value) -> Result<(), &'static str> {
         return Err("is not {\"error\": {…}} alone");
     };
     let text = |key| error.get(key).and_then(Value::as_str);
-    match (error.len(), text("code"), text("message")) {
+    let fields = match error.get("fields") {
+        None => 0,
+        Some(fields) if crate::service::field_errors(fields).is_some() => 1,
+        Some(_) => return Err("has fields that are not a list of {field, message}"),
+    };
+    match (error.len() - fields, text("code"), text("message")) {
         (2, Some(code), Some(_)) if !code.is_empty() => Ok(()),
-        _ => Err("has an error without exactly a code and a message"),
+        _ => Err("has an error without exactly a code, a message and perhaps fields"),
     }
 }
 

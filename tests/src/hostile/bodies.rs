@@ -3,7 +3,7 @@
 //! role-isolation routes.
 
 use axum::http::Method;
-use domain::Order;
+use domain::{Model, Order};
 
 use super::EntityKind;
 use proptest::collection::vec;
@@ -12,8 +12,8 @@ use proptest::sample::select;
 use serde_json::{json, Map, Value};
 
 use super::values::{
-    hostile_text, json_leaf, json_value, text_of, wrapped, wraps, wrong_values, Wrap, FRAGMENTS,
-    OPERATOR_KEYS,
+    accepted_text, hostile_text, json_leaf, json_value, text_of, wrapped, wraps, wrong_values,
+    Wrap, FRAGMENTS, OPERATOR_KEYS,
 };
 use super::{unique_token, ApiKind, Seeds};
 
@@ -110,7 +110,7 @@ pub struct Blueprint {
 
 fn look() -> BoxedStrategy<Look> {
     let item = (
-        vec(any::<char>(), 0..20).prop_map(text_of),
+        vec(any::<char>(), 0..20).prop_map(|chars| accepted_text(text_of(chars))),
         prop_oneof![1_i64..=1_000_000, select(&[1_i64, 1_000_000][..])],
         prop_oneof![0.0..=1e9_f64, select(&[0.0, 0.01, 1e9][..])],
     );
@@ -122,8 +122,8 @@ fn look() -> BoxedStrategy<Look> {
         });
     (
         prop_oneof![
-            vec(any::<char>(), 0..30).prop_map(text_of),
-            vec(select(FRAGMENTS), 0..4).prop_map(|parts| parts.concat()),
+            vec(any::<char>(), 0..30).prop_map(|chars| accepted_text(text_of(chars))),
+            vec(select(FRAGMENTS), 0..4).prop_map(|parts| accepted_text(parts.concat())),
         ],
         any::<bool>(),
         "[A-Za-z0-9._-]{0,10}",
@@ -226,7 +226,6 @@ pub fn blueprint(kinds: &'static [EntityKind], flawed: u32) -> BoxedStrategy<Blu
 }
 
 const MACHINE_STATUSES: [&str; 4] = ["idle", "running", "maintenance", "offline"];
-const ORDER_STATUSES: [&str; 4] = ["pending", "in_production", "completed", "cancelled"];
 
 impl Blueprint {
     /// Whether the body has no flaw, so that creating it must succeed.
@@ -270,9 +269,8 @@ impl Blueprint {
         };
         let object = body.as_object_mut().unwrap();
         match (self.kind, look.status) {
-            (EntityKind::Order, Some(s)) => {
-                _ = object.insert("status".into(), ORDER_STATUSES[s].into())
-            }
+            // An order is created in its declared initial state only.
+            (EntityKind::Order, Some(_)) => _ = object.insert("status".into(), "pending".into()),
             (EntityKind::Machine, Some(s)) => {
                 _ = object.insert("status".into(), MACHINE_STATUSES[s].into())
             }
@@ -329,7 +327,7 @@ fn apply_flaw(kind: EntityKind, object: &mut Map<String, Value>, flaw: &Flaw) {
                 Shape::Id => json!("a".repeat(25)),
                 Shape::Items => Value::Array(vec![
                     json!({ "sku": "S", "quantity": 1, "unitPrice": 1.0 });
-                    Order::MAX_ITEMS + 1
+                    most_items() + 1
                 ]),
             };
             object.insert(name.into(), value);
@@ -352,7 +350,7 @@ fn apply_flaw(kind: EntityKind, object: &mut Map<String, Value>, flaw: &Flaw) {
                 ItemFlaw::MissingField(key) => _ = first.remove(*key),
                 ItemFlaw::TooMany => {
                     let copy = items[0].clone();
-                    items.resize(Order::MAX_ITEMS + 1, copy);
+                    items.resize(most_items() + 1, copy);
                 }
             }
         }
@@ -487,4 +485,12 @@ pub fn isolation_routes(seeds: &Seeds) -> Vec<(Method, String, Option<Value>, En
         routes.push((Method::DELETE, item, None, kind));
     }
     routes
+}
+
+/// The most items an order declares.
+fn most_items() -> usize {
+    Order::FIELDS
+        .iter()
+        .find_map(|field| field.rules.max_items)
+        .expect("an order declares the most items it holds")
 }

@@ -497,7 +497,10 @@ impl PageProbe {
         }
         let limit = match &self.limit {
             None => 20,
-            Some(text) => text.parse::<u64>().ok().filter(|&n| n > 0)?.min(100),
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|&n| (1..=u64::from(ports::Page::MAX_LIMIT)).contains(&n))?,
         };
         match &self.skip {
             Some(text) if text.parse::<u64>().ok()? > app::http::MAX_SKIP => None,

@@ -133,6 +133,14 @@ pub(crate) fn text_of(parts: Vec<char>) -> String {
     parts.into_iter().collect()
 }
 
+/// `text` without what a caller's text may not hold (control characters, bidirectional
+/// embeddings, overrides and isolates): text of any script that a create accepts.
+pub(crate) fn accepted_text(text: String) -> String {
+    let refused =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    text.chars().filter(|c| !refused(*c)).collect()
+}
+
 pub(crate) fn hostile_text() -> BoxedStrategy<String> {
     prop_oneof![
         3 => vec(any::<char>(), 0..40).prop_map(text_of),

@@ -45,7 +45,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 pub use documented::ApiContract;
-pub use reply::Reply;
+pub use reply::{field_errors, Reply};
 pub use stored::{
     all_documents, changes, count, raw_client, same_snapshot, snapshot, stored, FreshDatabases,
     Snapshot,

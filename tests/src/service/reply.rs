@@ -70,7 +70,8 @@ impl Reply {
     }
 
     /// The message of an error with `status` and `code`, after checking that the body is
-    /// `{"error": {"code", "message"}}` and nothing else.
+    /// `{"error": {"code", "message"}}`, with `fields` for a body's field errors, and nothing
+    /// else.
     ///
     /// # Panics
     ///
@@ -85,7 +86,16 @@ impl Reply {
         let Some((1, Some(error))) = shape else {
             panic!("not an error body: {}", self.body);
         };
-        assert_eq!(error.len(), 2, "error has other fields: {}", self.body);
+        let fields = error.get("fields").map(|fields| {
+            field_errors(fields).unwrap_or_else(|| panic!("malformed fields: {}", self.body))
+        });
+        let expected_len = if fields.is_some() { 3 } else { 2 };
+        assert_eq!(
+            error.len(),
+            expected_len,
+            "error has other fields: {}",
+            self.body
+        );
         assert_eq!(error.get("code"), Some(&json!(code)), "{}", self.body);
         let message = error.get("message").and_then(Value::as_str);
         match message {
@@ -108,4 +118,17 @@ impl Reply {
         );
         message
     }
+}
+
+/// The `(field, message)` pairs of an error's `fields`, when it is a non-empty list of
+/// `{"field", "message"}` objects and nothing else.
+pub fn field_errors(fields: &Value) -> Option<Vec<(String, String)>> {
+    let list = fields.as_array().filter(|list| !list.is_empty())?;
+    list.iter()
+        .map(|entry| {
+            let entry = entry.as_object().filter(|entry| entry.len() == 2)?;
+            let text = |key| entry.get(key).and_then(Value::as_str).map(str::to_owned);
+            Some((text("field")?, text("message")?))
+        })
+        .collect()
 }

@@ -658,15 +658,37 @@ async fn an_order_goes_through_create_read_update_list_and_delete() {
     assert_eq!(document.get_str("status"), Ok("in_production"));
     assert_eq!(number(document.get("total")), 25.0);
     assert_eq!(number(document.get("__v")), 2.0);
-    // Items are frozen once production has started.
+    // Items are frozen once production has started: the record's state refuses the change.
     app.patch(
         &path,
         &token,
         json!({ "items": [{ "sku": "GEAR-40", "quantity": 1, "unitPrice": 1.0 }] }),
     )
     .await
-    .error(StatusCode::BAD_REQUEST, "bad_request");
+    .error(StatusCode::CONFLICT, "state_conflict");
     assert_eq!(app.get(&path, &token).await.data(StatusCode::OK), started);
+    let completed = app
+        .patch(&path, &token, json!({ "status": "completed" }))
+        .await
+        .data(StatusCode::OK);
+    let reopened = app
+        .patch(&path, &token, json!({ "status": "cancelled" }))
+        .await
+        .error(StatusCode::CONFLICT, "state_conflict");
+    assert!(reopened.contains("status"), "{reopened}");
+    assert_eq!(app.get(&path, &token).await.data(StatusCode::OK), completed);
+
+    // An order starts pending: a create may not jump the flow.
+    let mut jumped = new_order("SKU-J");
+    jumped["status"] = json!("completed");
+    let refused = app
+        .post("/orders", &token, jumped)
+        .await
+        .error(StatusCode::BAD_REQUEST, "bad_request");
+    assert!(
+        refused.contains("status: must be pending when created"),
+        "{refused}"
+    );
 
     // List, in creation order, by pages.
     let second = app.create("/orders", &token, new_order("SKU-2")).await;

@@ -58,6 +58,9 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 /// The longest accepted key, in bytes.
 pub const MAX_KEY_LEN: usize = 255;
 
+/// What [`idempotency_key`] accepts, as the API document publishes it.
+pub const KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
 /// How long a stored answer is replayed unless configured: 24 hours, longer than any client's
 /// retry schedule.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);

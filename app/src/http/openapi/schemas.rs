@@ -3,8 +3,10 @@
 //! - the record an answer carries (`Branch`): every field, `id`, `createdAt`, `updatedAt`;
 //!   no bounds, because stored values are read as they are;
 //! - the create request (`NewBranch`): the fields a request may set, the required ones
-//!   required, nothing else accepted;
-//! - the change request (`BranchChange`): the fields a patch may change, all optional.
+//!   required, nothing else accepted, each with its declared rules ([`domain::Rules`]) as
+//!   JSON Schema keywords, and a state machine's field limited to its initial values;
+//! - the change request (`BranchChange`): the fields a patch may change, all optional, with
+//!   the same rules.
 
 use domain::{Edit, Field, Kind, Model};
 use serde_json::Value;
@@ -13,7 +15,8 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
 
-/// An id as the API shows it: the 24 hexadecimal characters of a MongoDB ObjectId.
+/// An id as the API shows it: the 24 lower-case hexadecimal characters of a MongoDB ObjectId.
+/// Requests may write it in either case ([`domain::ID_PATTERN`]).
 pub(crate) const ID_PATTERN: &str = "^[0-9a-f]{24}$";
 
 /// Which of a model's shapes a schema describes.
@@ -54,6 +57,13 @@ pub(crate) fn id() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some(ID_PATTERN))
+}
+
+/// An id as a request may write it: in either case.
+pub(crate) fn requested_id() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(domain::ID_PATTERN))
 }
 
 /// A record: its fields plus the id and timestamps every stored record has.
@@ -115,7 +125,8 @@ fn required(field: &Field, shape: Shape) -> bool {
 }
 
 /// The schema of one field's value; an optional field may also be `null` (a record shows an
-/// unset field as `null`, and a change sets one to `null` to clear it).
+/// unset field as `null`, and a change sets one to `null` to clear it). A request's value
+/// carries the field's rules; a record's does not, as stored values are read as they are.
 fn value(field: &Field, shape: Shape) -> RefOr<Schema> {
     let of_type = |kind: Type| -> SchemaType {
         if field.optional {
@@ -125,21 +136,56 @@ fn value(field: &Field, shape: Shape) -> RefOr<Schema> {
         }
     };
     let scalar = |kind: Type| ObjectBuilder::new().schema_type(of_type(kind));
+    let requested = shape != Shape::Record;
+    let rules = &field.rules;
     match field.kind {
+        Kind::Text if requested => scalar(Type::String)
+            .min_length(rules.min_length)
+            .max_length(rules.max_length)
+            .pattern(Some(rules.pattern()))
+            .format(rules.format.map(format))
+            .into(),
         Kind::Text => scalar(Type::String).into(),
-        Kind::Integer => scalar(Type::Integer).into(),
-        Kind::Number => scalar(Type::Number).into(),
+        Kind::Integer | Kind::Number => {
+            let kind = if field.kind == Kind::Integer {
+                Type::Integer
+            } else {
+                Type::Number
+            };
+            let number = scalar(kind);
+            if requested {
+                number
+                    .minimum(rules.minimum)
+                    .maximum(rules.maximum)
+                    .format(rules.format.map(format))
+                    .into()
+            } else {
+                number.into()
+            }
+        }
         Kind::Choice(names) => {
-            let mut values: Vec<Value> = names.iter().map(|name| Value::from(*name)).collect();
+            let allowed = if shape == Shape::New && !field.initial.is_empty() {
+                field.initial
+            } else {
+                names
+            };
+            let mut values: Vec<Value> = allowed.iter().map(|name| Value::from(*name)).collect();
             if field.optional {
                 values.push(Value::Null);
             }
             scalar(Type::String).enum_values(Some(values)).into()
         }
-        Kind::Reference(model) => scalar(Type::String)
-            .pattern(Some(ID_PATTERN))
-            .description(Some(format!("The id of a {model}.")))
-            .into(),
+        Kind::Reference(model) => {
+            let pattern = if requested {
+                domain::ID_PATTERN
+            } else {
+                ID_PATTERN
+            };
+            scalar(Type::String)
+                .pattern(Some(pattern))
+                .description(Some(format!("The id of a {model}.")))
+                .into()
+        }
         Kind::Records(nested) => {
             // A nested record is created whole, in a create or a change: its create form.
             let item_shape = if shape == Shape::Record {
@@ -147,10 +193,24 @@ fn value(field: &Field, shape: Shape) -> RefOr<Schema> {
             } else {
                 Shape::New
             };
-            ArrayBuilder::new()
-                .items(RefOr::T(object(nested, item_shape)))
-                .into()
+            let list = ArrayBuilder::new().items(RefOr::T(object(nested, item_shape)));
+            if requested {
+                list.min_items(rules.min_items)
+                    .max_items(rules.max_items)
+                    .into()
+            } else {
+                list.into()
+            }
         }
+    }
+}
+
+/// A declared format, as the schema writes it.
+fn format(name: &'static str) -> SchemaFormat {
+    match name {
+        "int64" => SchemaFormat::KnownFormat(KnownFormat::Int64),
+        "email" => SchemaFormat::KnownFormat(KnownFormat::Email),
+        other => SchemaFormat::Custom(other.to_owned()),
     }
 }
 

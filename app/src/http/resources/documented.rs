@@ -9,12 +9,14 @@ use utoipa::openapi::path::{
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 
+use super::query::CURSOR_PATTERN;
 use super::MAX_SKIP;
+use crate::http::idempotency::{KEY_PATTERN, MAX_KEY_LEN};
 use crate::http::openapi::operations::{
     component, data, errors, json_body, operation, parameter, scalar, success, with_token,
 };
 use crate::http::openapi::schemas::{
-    self, change_name, id, model_components, new_name, record_name,
+    self, change_name, model_components, new_name, record_name, requested_id,
 };
 
 /// The documentation of `M`'s routes at `path` (`/branches`): the model's components, and the
@@ -42,9 +44,15 @@ pub(crate) fn collection<M: Entity>(path: &str) -> (Vec<(String, RefOr<Schema>)>
         format!("{tag}.create"),
         &format!("Create one of {tag}"),
     )
-    .parameter(header(
+    .parameter(parameter(
+        ParameterIn::Header,
         "Idempotency-Key",
-        "Makes a retried create answer the first answer again instead of creating twice",
+        scalar(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_KEY_LEN))
+            .pattern(Some(KEY_PATTERN)),
+        "Makes a retried create answer the first answer again instead of creating twice: 1 to \
+         255 visible ASCII characters",
     ));
     let create = json_body(create, &new_name::<M>());
     let create = errors(
@@ -80,7 +88,7 @@ pub(crate) fn record<M: Entity>(path: &str) -> Paths {
         let builder = operation(&tag, format!("{tag}.{verb}"), summary).parameter(parameter(
             ParameterIn::Path,
             "id",
-            id(),
+            requested_id(),
             "The record's id",
         ));
         errors(builder, &[StatusCode::BAD_REQUEST, StatusCode::NOT_FOUND])
@@ -161,7 +169,7 @@ fn paging(builder: OperationBuilder) -> OperationBuilder {
         .parameter(parameter(
             ParameterIn::Query,
             "after",
-            scalar(Type::String),
+            scalar(Type::String).pattern(Some(CURSOR_PATTERN)),
             "The cursor of `meta.next`: the page after the one that gave it",
         ))
         .parameter(parameter(
@@ -183,7 +191,7 @@ fn filter(field: &Field) -> utoipa::openapi::path::Parameter {
     parameter(
         ParameterIn::Query,
         field.name,
-        scalar(Type::String),
+        scalar(Type::String).pattern(ports::filter_pattern(field)),
         &description,
     )
 }

@@ -20,6 +20,9 @@ pub(super) fn cursor<T>(id: Id<T>) -> String {
 
 const CURSOR_PREFIX: &str = "v1.";
 
+/// What `after` accepts, as the API document publishes it.
+pub(super) const CURSOR_PATTERN: &str = r"^v1\.[0-9a-fA-F]{24}$";
+
 /// The list request `pairs` (a query string's name and value pairs) asks for.
 pub(super) fn list_query<R: Entity>(pairs: &[(String, String)]) -> Result<ListQuery<R>, ApiError> {
     let mut seen = BTreeSet::new();
@@ -72,7 +75,7 @@ fn skip_of(value: &str) -> Result<u64, ApiError> {
 
 fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
     match value {
-        "true" | "" => Ok(true),
+        "true" => Ok(true),
         "false" => Ok(false),
         _ => Err(bad(name, "must be true or false")),
     }

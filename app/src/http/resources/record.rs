@@ -37,9 +37,9 @@ pub(super) async fn create<R: Entity>(
     role: Role,
     OriginalUri(uri): OriginalUri,
     started: Option<Extension<WorkStarted>>,
-    AppJson(body): AppJson<R::New>,
+    AppJson(body): AppJson<serde_json::Value>,
 ) -> ApiResult<Response> {
-    let entity = R::from_new(body)?.admit()?;
+    let entity = R::from_request(body)?.admit()?;
     if let Some(Extension(started)) = started {
         started.begin();
     }

@@ -41,8 +41,8 @@ pub(super) struct ChangeBody(Bytes);
 impl ChangeBody {
     /// The patch the body holds.
     pub(super) fn patch<R: Entity>(&self) -> ApiResult<R::Patch> {
-        let Json(change) = Json::<R::Change>::from_bytes(&self.0)?;
-        Ok(R::patch_from(change)?)
+        let Json(change) = Json::<serde_json::Value>::from_bytes(&self.0)?;
+        Ok(R::patch_from_request(change)?)
     }
 }
 
