@@ -23,7 +23,7 @@ crate::bounded_text!(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
-    #[model(filter)]
+    #[model(filter, checked)]
     branch_id: Id<Branch>,
     name: CustomerName,
     email: Email,

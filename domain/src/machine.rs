@@ -35,7 +35,7 @@ crate::enumeration!(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Model)]
 #[serde(rename_all = "camelCase")]
 pub struct Machine {
-    #[model(filter)]
+    #[model(filter, checked)]
     branch_id: Id<Branch>,
     name: MachineName,
     #[model(unique)]

@@ -129,6 +129,10 @@ pub trait Model:
     /// values allow it (see [`Value::example`]).
     fn example_new(n: u32) -> Self::New;
 
+    /// The id the `checked` reference field named `field` holds, as hex; `None` for any other
+    /// field, or when the reference is absent.
+    fn checked_reference(&self, field: &str) -> Option<String>;
+
     /// The value of the `filter` field named `field`, as a filter compares it (an id's hex
     /// text, an enumeration's name); `None` for any other field, or when the value is absent.
     fn filter_value(&self, field: &str) -> Option<String>;

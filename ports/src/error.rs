@@ -37,6 +37,18 @@ pub enum RepositoryError {
         role: Role,
     },
 
+    /// A `checked` reference names a record that does not exist: the write was refused, and
+    /// nothing was changed.
+    #[error("{field}: no {model} has id {id}")]
+    MissingReference {
+        /// The referencing field, as the API names it (`customerId`).
+        field: &'static str,
+        /// The referenced model, by name (`Customer`).
+        model: &'static str,
+        /// The id the field holds.
+        id: String,
+    },
+
     /// The request cannot be carried out as asked (for example, a page beyond what the
     /// backend can skip).
     #[error("invalid request: {0}")]

@@ -310,7 +310,7 @@ mod tests {
         };
         assert_eq!(accepted_as_a_request(&order(3)), Ok(()));
         let refusal = accepted_as_a_request(&order(0)).unwrap_err();
-        assert_eq!(refusal.field, "quantity", "{refusal:?}");
+        assert_eq!(refusal.field, "items[0].quantity", "{refusal:?}");
     }
 
     #[test]

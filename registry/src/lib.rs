@@ -12,6 +12,9 @@ It is what the Node.js system calls `getModel('Branch', 'main')`, made typed and
   tools, and on MongoDB its [`StoredCollection`], read document by document as stored (what
   `app check` reports before a migration), whose indexes can be compared with the declared
   ones and brought in line (`app indexes --diff`, `--sync`).
+- A repository of a model with `checked` references refuses a create or a change whose
+  referenced record does not exist ([`ports::RepositoryError::MissingReference`]), looked up on
+  the same role, or else on the role the referenced model is bound on.
 - A lookup of a model that is not bound is a [`RegistryError`] listing what is registered,
   never a panic; binding to a role that is not configured fails at start-up.
 
@@ -24,6 +27,7 @@ embeds it.
 mod backend;
 mod error;
 mod handle;
+mod references;
 mod registry;
 
 pub use backend::Backend;

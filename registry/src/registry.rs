@@ -13,6 +13,7 @@ use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
 use crate::backend::Backend;
 use crate::error::{ByNameError, RegistryError};
 use crate::handle::{ModelHandle, Scan, Typed, Untyped};
+use crate::references::{checked_fields, CheckedReferences, Target};
 
 /// Which repository serves each model on each role, and the health of each role. Built once at
 /// start-up with one [`Registry::bind`] line per (model, role); read-only afterwards and cheap
@@ -171,11 +172,38 @@ impl Registry {
         &self,
         role: Role,
     ) -> Result<Arc<dyn Repository<T>>, RegistryError> {
-        self.bindings
+        let repository = self
+            .bindings
             .get(&(role, T::NAME))
             .and_then(|b| b.typed.downcast_ref::<Arc<dyn Repository<T>>>())
             .cloned()
-            .ok_or_else(|| self.not_bound(&plural_name(T::NAME), role))
+            .ok_or_else(|| self.not_bound(&plural_name(T::NAME), role))?;
+        let targets: Vec<Target> = checked_fields::<T>()
+            .map(|(field, model)| Target {
+                field,
+                model,
+                records: self.referenced(model, role),
+            })
+            .collect();
+        if targets.is_empty() {
+            return Ok(repository);
+        }
+        Ok(Arc::new(CheckedReferences {
+            inner: repository,
+            targets,
+        }))
+    }
+
+    /// Where records of the model named `model` are looked up for a reference from `role`:
+    /// on `role` when it is bound there, otherwise on the first role it is bound on.
+    fn referenced(&self, model: &str, role: Role) -> Option<Arc<dyn Untyped>> {
+        let binding = self.bindings.get(&(role, model)).or_else(|| {
+            self.bindings
+                .iter()
+                .find(|((_, name), _)| *name == model)
+                .map(|(_, binding)| binding)
+        });
+        binding.map(|binding| Arc::clone(&binding.untyped))
     }
 
     /// The repositories of several models on `role` at once, as a tuple: the seed's

@@ -47,6 +47,14 @@ pub enum ApiError {
     /// `409 Conflict`: a unique key is taken, or the entity changed since it was read.
     #[error(transparent)]
     Conflict(#[from] Conflict),
+    /// `422 Unprocessable Content`: a `checked` reference names a record that does not exist.
+    #[error("{message}")]
+    MissingReference {
+        /// The referencing field.
+        field: &'static str,
+        /// Which record is missing.
+        message: String,
+    },
     /// `412 Precondition Failed`: an `If-Match` names a state of the record other than the
     /// stored one; nothing was changed, and the client should read it again.
     #[error("{0}")]
@@ -81,6 +89,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::MissingReference { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -100,6 +109,7 @@ impl ApiError {
             ApiError::Conflict(Conflict::Duplicate { .. }) => "duplicate",
             ApiError::Conflict(Conflict::StaleVersion { .. }) => "stale_version",
             ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::MissingReference { .. } => "reference_not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::RequestTimeout => "request_timeout",
             ApiError::Unavailable(_) => "unavailable",
@@ -148,15 +158,18 @@ impl ErrorBody {
         }
     }
 
-    fn with_fields(mut self, errors: &[ValidationError]) -> Self {
-        self.error.fields = errors
-            .iter()
-            .map(|error| FieldError {
-                field: error.field().to_owned(),
-                message: error.problem().to_string(),
-            })
-            .collect();
+    fn with_field(mut self, field: &str, message: String) -> Self {
+        self.error.fields.push(FieldError {
+            field: field.to_owned(),
+            message,
+        });
         self
+    }
+
+    fn with_fields(self, errors: &[ValidationError]) -> Self {
+        errors.iter().fold(self, |body, error| {
+            body.with_field(error.field(), error.problem().to_string())
+        })
     }
 }
 
@@ -177,6 +190,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::StateConflict(error) => {
                 ErrorBody::new(self.code(), message).with_fields(std::slice::from_ref(error))
+            }
+            ApiError::MissingReference { field, .. } => {
+                ErrorBody::new(self.code(), message).with_field(field, "names no record".to_owned())
             }
             _ => ErrorBody::new(self.code(), message),
         };
@@ -200,6 +216,10 @@ impl From<RepositoryError> for ApiError {
                 ApiError::Unavailable(format!("the {role} database is unavailable; retry later"))
             }
             RepositoryError::ReadOnly { .. } => ApiError::ReadOnly(error.to_string()),
+            RepositoryError::MissingReference { field, .. } => ApiError::MissingReference {
+                field,
+                message: error.to_string(),
+            },
             RepositoryError::Invalid(_) => ApiError::BadRequest(error.to_string()),
             RepositoryError::Internal(_) => ApiError::Internal(error.to_string()),
         }

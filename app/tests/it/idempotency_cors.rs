@@ -5,6 +5,7 @@ use app::config::AppConfig;
 use app::http::cors::CorsConfig;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
+use domain::{Branch, BranchName, Location};
 use http_body_util::BodyExt;
 use ports::Role;
 use serde_json::{json, Value};
@@ -26,9 +27,29 @@ fn token(application: &TestService, subject: &str) -> String {
     application.token_for(subject, CallerRole::User)
 }
 
-fn customer(name: &str) -> Value {
+/// A branch the customers belong to: customers reference a branch that must exist.
+async fn branch(application: &TestService) -> String {
+    let branch = Branch::new(
+        BranchName::parse("Lyon").unwrap(),
+        Location::parse("Forge").unwrap(),
+    );
+    let repository = application
+        .application()
+        .state
+        .registry
+        .repository::<Branch>(Role::MAIN);
+    repository
+        .unwrap()
+        .create(branch)
+        .await
+        .unwrap()
+        .id()
+        .to_string()
+}
+
+fn customer(branch: &str, name: &str) -> Value {
     json!({
-        "branchId": "0123456789abcdef01234567",
+        "branchId": branch,
         "name": name,
         "email": "buyer@example.com",
         "phone": "+33 4 72 00 00 00",
@@ -76,8 +97,9 @@ async fn customers(application: &TestService) -> u64 {
 #[tokio::test]
 async fn a_retry_with_the_same_key_and_body_answers_the_first_result_and_creates_one_record() {
     let application = application("").await;
+    let branch = branch(&application).await;
     let token = token(&application, "caller-one");
-    let body = customer("Acme");
+    let body = customer(&branch, "Acme");
     let first = call(&application, post(&token, Some("order-7f3a"), &body)).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
     let retry = call(&application, post(&token, Some("order-7f3a"), &body)).await;
@@ -98,18 +120,31 @@ async fn a_retry_with_the_same_key_and_body_answers_the_first_result_and_creates
 #[tokio::test]
 async fn the_same_key_with_another_body_is_a_422_and_another_caller_has_keys_of_its_own() {
     let application = application("").await;
+    let branch = branch(&application).await;
     let one = token(&application, "caller-one");
     let two = token(&application, "caller-two");
-    let first = call(&application, post(&one, Some("k-1"), &customer("Acme"))).await;
+    let first = call(
+        &application,
+        post(&one, Some("k-1"), &customer(&branch, "Acme")),
+    )
+    .await;
     assert_eq!(first.status, StatusCode::CREATED);
 
-    let reused = call(&application, post(&one, Some("k-1"), &customer("Other"))).await;
+    let reused = call(
+        &application,
+        post(&one, Some("k-1"), &customer(&branch, "Other")),
+    )
+    .await;
     assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reused.body["error"]["code"], "idempotency_key_reused");
     assert!(reused.body["error"]["message"].is_string());
     assert_eq!(customers(&application).await, 1);
 
-    let theirs = call(&application, post(&two, Some("k-1"), &customer("Acme"))).await;
+    let theirs = call(
+        &application,
+        post(&two, Some("k-1"), &customer(&branch, "Acme")),
+    )
+    .await;
     assert_eq!(theirs.status, StatusCode::CREATED);
     assert!(theirs.headers.get("idempotent-replayed").is_none());
     assert_ne!(theirs.body["data"]["id"], first.body["data"]["id"]);
@@ -119,9 +154,10 @@ async fn the_same_key_with_another_body_is_a_422_and_another_caller_has_keys_of_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_duplicates_with_one_key_create_exactly_one_record() {
     let application = application("").await;
+    let branch = branch(&application).await;
     let token = token(&application, "caller-one");
     let router = application.router().clone();
-    let body = customer("Acme");
+    let body = customer(&branch, "Acme");
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let request = post(&token, Some("same-key"), &body);
@@ -148,16 +184,21 @@ async fn concurrent_duplicates_with_one_key_create_exactly_one_record() {
 #[tokio::test]
 async fn a_malformed_key_is_a_400_and_no_key_creates_a_record_per_request() {
     let application = application("").await;
+    let branch = branch(&application).await;
     let token = token(&application, "caller-one");
     let too_long = "k".repeat(256);
     for bad in ["", "with space", too_long.as_str()] {
-        let reply = call(&application, post(&token, Some(bad), &customer("Acme"))).await;
+        let reply = call(
+            &application,
+            post(&token, Some(bad), &customer(&branch, "Acme")),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad:?}");
         assert_eq!(reply.body["error"]["code"], "invalid_idempotency_key");
     }
     assert_eq!(customers(&application).await, 0);
     for _ in 0..2 {
-        let reply = call(&application, post(&token, None, &customer("Acme"))).await;
+        let reply = call(&application, post(&token, None, &customer(&branch, "Acme"))).await;
         assert_eq!(reply.status, StatusCode::CREATED);
         assert!(reply.headers.get("idempotent-replayed").is_none());
     }
@@ -167,6 +208,7 @@ async fn a_malformed_key_is_a_400_and_no_key_creates_a_record_per_request() {
 #[tokio::test]
 async fn a_refused_body_or_token_keeps_nothing_so_the_key_then_creates_once() {
     let application = application("").await;
+    let branch = branch(&application).await;
     let token = token(&application, "caller-one");
     let invalid = json!({ "name": "Acme", "extra": true });
     for _ in 0..2 {
@@ -174,11 +216,23 @@ async fn a_refused_body_or_token_keeps_nothing_so_the_key_then_creates_once() {
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert!(refused.headers.get("idempotent-replayed").is_none());
     }
-    let anonymous = call(&application, post("not-a-token", Some("k"), &customer("A"))).await;
+    let anonymous = call(
+        &application,
+        post("not-a-token", Some("k"), &customer(&branch, "A")),
+    )
+    .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    let created = call(&application, post(&token, Some("k"), &customer("A"))).await;
+    let created = call(
+        &application,
+        post(&token, Some("k"), &customer(&branch, "A")),
+    )
+    .await;
     assert_eq!(created.status, StatusCode::CREATED);
-    let again = call(&application, post(&token, Some("k"), &customer("A"))).await;
+    let again = call(
+        &application,
+        post(&token, Some("k"), &customer(&branch, "A")),
+    )
+    .await;
     assert_eq!((again.status, &again.body), (created.status, &created.body));
     assert_eq!(again.headers["idempotent-replayed"], "true");
     assert_eq!(customers(&application).await, 1);
@@ -187,9 +241,10 @@ async fn a_refused_body_or_token_keeps_nothing_so_the_key_then_creates_once() {
 #[tokio::test]
 async fn a_bad_key_without_a_token_is_the_401_of_authentication_first() {
     let application = application("").await;
+    let branch = branch(&application).await;
     let reply = call(
         &application,
-        post("not-a-token", Some("with space"), &customer("A")),
+        post("not-a-token", Some("with space"), &customer(&branch, "A")),
     )
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);

@@ -155,6 +155,10 @@ fn model_impl(model: &Declaration) -> TokenStream {
         let (ident, name) = (&f.ident, &f.name);
         quote! { #name => ::domain::Value::key(&self.#ident), }
     });
+    let references = model.fields.iter().filter(|f| f.checked).map(|f| {
+        let (ident, name) = (&f.ident, &f.name);
+        quote! { #name => ::domain::Value::key(&self.#ident), }
+    });
     quote! {
         impl ::domain::Model for #ident {
             const NAME: &'static str = #name;
@@ -202,6 +206,13 @@ fn model_impl(model: &Declaration) -> TokenStream {
 
             fn example_new(n: u32) -> #new {
                 #new { #(#examples)* }
+            }
+
+            fn checked_reference(&self, field: &str) -> ::core::option::Option<::std::string::String> {
+                match field {
+                    #(#references)*
+                    _ => ::core::option::Option::None,
+                }
             }
 
             fn filter_value(&self, field: &str) -> ::core::option::Option<::std::string::String> {

@@ -9,8 +9,8 @@ binding lines ([`service`]) and the router lines.
 
 use app::backend::Service;
 use app::http::{crud, Access};
-use domain::{Branch, Entity, Id, Kind, Model, Problem, Record, ValidationError, Value};
-use ports::{Repository, RepositoryError, Role};
+use domain::{Branch, Entity, Id, Kind, Model, Problem, Rules, ValidationError, Value};
+use ports::Role;
 use serde::{Deserialize, Serialize};
 
 /// The billing database: its URI comes from `MONGO_URI_BILLING`.
@@ -22,7 +22,7 @@ pub const BILLING: Role = Role::named("billing");
 #[serde(rename_all = "camelCase")]
 #[model(rules)]
 pub struct Invoice {
-    #[model(fixed, filter)]
+    #[model(fixed, filter, checked)]
     branch_id: Id<Branch>,
     #[model(fixed, unique)]
     number: InvoiceNumber,
@@ -64,6 +64,8 @@ impl AmountCents {
 impl Value for AmountCents {
     type Input = i64;
     const KIND: Kind = Kind::Integer;
+    // Published in the API document, and checked before `parse` as well.
+    const RULES: Rules = Rules::range(0.0, AmountCents::MAX as f64);
 
     fn parse(cents: i64, field: &'static str) -> Result<Self, ValidationError> {
         if (0..=Self::MAX).contains(&cents) {
@@ -141,37 +143,6 @@ impl Entity for Invoice {
             return Err(error);
         }
         Ok(self.patched(patch))
-    }
-}
-
-/// Why an invoice was not issued.
-#[derive(Debug, PartialEq, thiserror::Error)]
-pub enum IssueError {
-    /// The branch does not exist on `main`.
-    #[error("branch {0} does not exist")]
-    UnknownBranch(Id<Branch>),
-    /// A repository failed.
-    #[error(transparent)]
-    Repository(#[from] RepositoryError),
-}
-
-/// Stores `invoice` in billing once its branch is known on `main`: a rule across two roles,
-/// which no database enforces for us.
-///
-/// # Errors
-/// [`IssueError::UnknownBranch`] when the branch is missing (nothing is written), else the
-/// repositories' errors.
-pub async fn issue_invoice(
-    branches: &dyn Repository<Branch>,
-    invoices: &dyn Repository<Invoice>,
-    invoice: Invoice,
-) -> Result<Record<Invoice>, IssueError> {
-    match branches.get(invoice.branch_id()).await {
-        Ok(_) => Ok(invoices.create(invoice).await?),
-        Err(RepositoryError::NotFound { .. }) => {
-            Err(IssueError::UnknownBranch(invoice.branch_id()))
-        }
-        Err(other) => Err(other.into()),
     }
 }
 

@@ -3,6 +3,7 @@
 //! the service end to end, checking that invoices land in the billing database only.
 #![allow(clippy::unwrap_used)] // test set-up: a failure here is the assertion failing
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_memory::MemoryRepository;
@@ -10,10 +11,11 @@ use adapters_mongo::{ConnectionManager, MongoRepository, MongoSettings};
 use app::auth::CallerRole;
 use app::backend::Application;
 use axum::http::StatusCode;
-use billing::{issue_invoice, Invoice, InvoiceStatus, IssueError, BILLING};
+use billing::{Invoice, InvoiceStatus, BILLING};
 use domain::{Branch, Id};
 use mongodb::bson::{doc, Bson};
-use ports::{MockRepository, RepositoryError};
+use ports::{MockRepository, RepositoryError, Role};
+use registry::{Backend, Registry};
 use serde_json::{json, Value};
 use testkit::server::{test_server_uri, unique_database_name, uri_with_database};
 use tests::contract::any_model;
@@ -41,11 +43,22 @@ async fn an_invoice_for_a_branch_that_main_does_not_know_is_refused_before_billi
     });
     let mut invoices = MockRepository::<Invoice>::new();
     invoices.expect_create().never();
+    let registry = Registry::new(Backend::memory([Role::MAIN, Role::MASTERADMIN, BILLING]))
+        .bind_repository::<Branch>(Role::MAIN, Arc::new(branches))
+        .bind_repository::<Invoice>(BILLING, Arc::new(invoices));
 
-    let result = issue_invoice(&branches, &invoices, invoice(1)).await;
+    let result = registry
+        .repository::<Invoice>(BILLING)
+        .unwrap()
+        .create(invoice(1))
+        .await;
     assert_eq!(
         result.unwrap_err(),
-        IssueError::UnknownBranch(invoice(1).branch_id())
+        RepositoryError::MissingReference {
+            field: "branchId",
+            model: "Branch",
+            id: invoice(1).branch_id().to_string(),
+        }
     );
 }
 

@@ -108,12 +108,14 @@ fn admin(username: &str) -> Value {
     json!({ "username": username, "fullName": "Branch Admin", "email": format!("{username}@example.com") })
 }
 
+/// An order of `items` by `customer` at `branch`.
+fn order_at(branch: &str, customer: &str, items: Value) -> Value {
+    json!({ "branchId": branch, "customerId": customer, "items": items })
+}
+
+/// An order of `items` referencing made-up records: what a refusal of its items is tested on.
 fn order(items: Value) -> Value {
-    json!({
-        "branchId": ObjectId::new().to_hex(),
-        "customerId": ObjectId::new().to_hex(),
-        "items": items,
-    })
+    order_at(&ObjectId::new().to_hex(), &ObjectId::new().to_hex(), items)
 }
 
 #[tokio::test]
@@ -157,15 +159,22 @@ async fn a_master_admin_created_over_http_is_stored_in_the_masteradmin_database_
 async fn the_dashboard_counts_what_was_created_in_both_databases() {
     let app = with_two_databases().await;
     let token = app.token(CallerRole::MasterAdmin);
+    let mut branches = Vec::new();
     for name in ["Lyon", "Turin", "Porto"] {
-        app.create("/branches", &token, branch(name)).await;
+        branches.push(app.create("/branches", &token, branch(name)).await);
     }
     for username in ["ada", "alan"] {
         app.create("/admins", &token, admin(username)).await;
     }
+    let customer = json!({
+        "branchId": branches[0], "name": "Acme", "email": "buyer@acme.example",
+        "phone": "+33 4 72 00 00 00",
+    });
+    let customer = app.create("/customers", &token, customer).await;
     let item = json!([{ "sku": "GEAR-40", "quantity": 2, "unitPrice": 18.5 }]);
     for _ in 0..4 {
-        app.create("/orders", &token, order(item.clone())).await;
+        let order = order_at(&branches[0], &customer, item.clone());
+        app.create("/orders", &token, order).await;
     }
     // As the Node.js handler counts them: `totalAdmins` is the number of master admins, and
     // branch admins are not among them.
@@ -799,5 +808,37 @@ async fn a_list_leaves_out_a_stored_document_it_cannot_read_and_says_so() {
         .get(&format!("/branches/{}", broken.to_hex()), &token)
         .await;
     assert_eq!(by_id.status, StatusCode::INTERNAL_SERVER_ERROR);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_reference_to_a_record_that_does_not_exist_is_a_422_naming_the_field_and_stores_nothing() {
+    let app = with_two_databases().await;
+    let token = app.token(CallerRole::MasterAdmin);
+    let lyon = app.create("/branches", &token, branch("Lyon")).await;
+    let item = json!([{ "sku": "GEAR-40", "quantity": 1, "unitPrice": 1.0 }]);
+    // A branch's id where a customer's belongs: the id exists, not as a customer.
+    let refused = [
+        ("/orders", order_at(&lyon, &lyon, item.clone()), "customerId"),
+        (
+            "/machines",
+            json!({ "branchId": ObjectId::new().to_hex(), "name": "Press", "serialNumber": "SN-1" }),
+            "branchId",
+        ),
+        (
+            "/customers",
+            json!({ "branchId": ObjectId::new().to_hex(), "name": "Acme",
+                    "email": "a@example.com", "phone": "+33 4 72 00 00 00" }),
+            "branchId",
+        ),
+    ];
+    for (path, body, field) in refused {
+        let reply = app.post(path, &token, body).await;
+        let message = reply.error(StatusCode::UNPROCESSABLE_ENTITY, "reference_not_found");
+        assert!(message.starts_with(field), "{path}: {message}");
+    }
+    for collection in ["orders", "machines", "customers"] {
+        assert_eq!(count(app.main(), collection).await, 0, "{collection}");
+    }
     app.finish().await;
 }

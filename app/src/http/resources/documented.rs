@@ -113,6 +113,7 @@ pub(crate) fn record<M: Entity>(path: &str) -> Paths {
             StatusCode::REQUEST_TIMEOUT,
             StatusCode::CONFLICT,
             StatusCode::PRECONDITION_FAILED,
+            StatusCode::UNPROCESSABLE_ENTITY,
         ],
     );
     let update = success(
