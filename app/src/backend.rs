@@ -11,7 +11,7 @@ use secrecy::ExposeSecret;
 
 pub use registry::Backend;
 
-use crate::auth::JwtKeys;
+use crate::auth::{CallerRole, JwtKeys};
 use crate::config::{AppConfig, BackendConfig};
 use crate::demo::{self, DemoLogin};
 use crate::http::idempotency::{self, IdempotencyStores};
@@ -25,6 +25,9 @@ pub struct Service {
     /// Roles besides the two defaults (for the in-memory backend; MongoDB takes them from its
     /// settings).
     pub roles: Vec<Role>,
+    /// Caller roles besides [`CallerRole::BUILT_IN`] that its tokens may carry (`analyst`),
+    /// for its routes' [`Access`](crate::http::Access).
+    pub callers: Vec<CallerRole>,
     /// One line per (model, role): what the registry serves.
     pub bind: fn(Registry) -> Result<Registry, RegistryError>,
     /// The routes, each checked at start-up against the bindings.
@@ -39,6 +42,7 @@ impl Service {
     pub fn back_office() -> Self {
         Self {
             roles: Vec::new(),
+            callers: Vec::new(),
             bind: |registry| {
                 registry
                     .bind::<Branch>(Role::MAIN)?
@@ -129,7 +133,9 @@ impl Application {
             (None, Backend::Memory(_)) => demo::generated_secret(),
             (None, Backend::Mongo(_)) => return Err(StartupError::MissingJwtSecret),
         };
-        let keys = JwtKeys::new(&secret, config.token_policy)?;
+        let mut policy = config.token_policy;
+        policy.caller_roles.extend(service.callers.iter().copied());
+        let keys = JwtKeys::new(&secret, policy)?;
         let lease = config
             .idempotency
             .lease

@@ -385,6 +385,7 @@ impl Settings {
                 issuer: not_blank(self.jwt_issuer.as_deref()),
                 audience: not_blank(self.jwt_audience.as_deref()),
                 max_ttl: Duration::from_secs(self.max_token_ttl),
+                ..TokenPolicy::default()
             },
             bindings: self.bindings.clone(),
             request_timeout: Duration::from_millis(self.request_timeout_ms),
@@ -541,6 +542,7 @@ mod tests {
                 issuer: Some("https://login.example".into()),
                 audience: Some("back-office".into()),
                 max_ttl: Duration::from_secs(600),
+                ..TokenPolicy::default()
             }
         );
         settings.jwt_issuer = Some(String::new());

@@ -133,6 +133,6 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, SeedError> {
     let lifetime = TOKEN_LIFETIME.min(state.keys.max_ttl());
     let token = state
         .keys
-        .issue(&subject, CallerRole::MasterAdmin, lifetime);
+        .issue(&subject, CallerRole::MASTER_ADMIN, lifetime);
     Ok(DemoLogin { token })
 }

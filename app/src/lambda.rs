@@ -9,10 +9,10 @@
 //! as CloudWatch Embedded Metric Format documents ([`install_metrics`]): JSON lines on stdout,
 //! written after each invocation, which CloudWatch Logs turns into metrics.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::uri::PathAndQuery;
 use axum::http::Uri;
-use axum::middleware::{from_fn, Next};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::Response;
 use axum::Router;
 use lambda_http::request::RequestContext;
@@ -21,14 +21,16 @@ use metrics_cloudwatch_embedded::Collector;
 use serde_json::Value;
 use tower::ServiceBuilder;
 
-use crate::auth::{CallerRole, Identity};
+use crate::auth::{CallerRole, Identity, JwtKeys};
 use crate::backend::Application;
 use crate::http::router;
 
 /// The router as Lambda serves it: the event's own path, authorizer identities, then the
 /// usual routes.
 pub fn lambda_router(application: &Application) -> Router {
-    let routes = router(application.state.clone()).layer(from_fn(authorizer_identity));
+    let keys = application.state.keys.clone();
+    let routes =
+        router(application.state.clone()).layer(from_fn_with_state(keys, authorizer_identity));
     Router::new().fallback_service(
         ServiceBuilder::new()
             .map_request(event_path)
@@ -111,8 +113,15 @@ pub async fn run(
 
 /// Puts the authorizer's verified identity on the request, where the identity extractor
 /// looks first. Without an authorizer identity, the bearer token is checked as usual.
-async fn authorizer_identity(mut request: Request, next: Next) -> Response {
-    let identity = request.request_context_ref().and_then(identity_of);
+/// The authorizer's role must be one the service declares, as a token's must.
+async fn authorizer_identity(
+    State(keys): State<JwtKeys>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let identity = request
+        .request_context_ref()
+        .and_then(|context| identity_of(context, keys.caller_roles()));
     if let Some(identity) = identity {
         request.extensions_mut().insert(identity);
     }
@@ -120,7 +129,7 @@ async fn authorizer_identity(mut request: Request, next: Next) -> Response {
 }
 
 /// `sub` and `role` from a Lambda authorizer's context or a JWT authorizer's claims.
-fn identity_of(context: &RequestContext) -> Option<Identity> {
+fn identity_of(context: &RequestContext, declared: &[CallerRole]) -> Option<Identity> {
     let (sub, role) = match context {
         RequestContext::ApiGatewayV1(context) => {
             let authorizer = &context.authorizer;
@@ -134,7 +143,7 @@ fn identity_of(context: &RequestContext) -> Option<Identity> {
         }
         _ => return None,
     };
-    let role: CallerRole = serde_json::from_value(Value::String(role)).ok()?;
+    let role = CallerRole::find(&role, declared)?;
     Some(Identity::verified(sub, role))
 }
 

@@ -26,7 +26,7 @@ use tower::ServiceExt;
 /// The back office in memory, its router and a token of an ordinary user.
 async fn back_office() -> (Router, String) {
     let service = TestService::in_memory().await;
-    let token = service.token(CallerRole::User);
+    let token = service.token(CallerRole::USER);
     (service.router().clone(), token)
 }
 

@@ -186,7 +186,7 @@ async fn run(args: Args) -> Result<Report, String> {
         .map_err(|e| e.to_string())?
         .issue(
             &ObjectId::new().to_hex(),
-            CallerRole::MasterAdmin,
+            CallerRole::MASTER_ADMIN,
             Duration::from_secs(3600),
         );
     let one_uri = with_metrics(launch(

@@ -17,26 +17,45 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-/// What kind of user a caller is. Only master admins reach the `masteradmin` database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallerRole {
-    /// A master admin: every route.
-    MasterAdmin,
-    /// A branch or company admin: business data only.
-    Admin,
-    /// Any other signed-in user: business data only.
-    User,
-}
+/// Who calls: the `role` claim of a verified token, one of the names a service declares.
+/// Access to routes is granted per caller role ([`Access`](crate::http::Access)).
+///
+/// Distinct from a connection role ([`ports::Role`]), which names a database: a caller role
+/// says who someone is, a connection role where data lives. The back office declares
+/// [`CallerRole::BUILT_IN`]; a service may declare its own (`analyst`), and a token whose role
+/// the service does not declare is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallerRole(&'static str);
 
 impl CallerRole {
+    /// A master admin: every route, and the only caller of the `masteradmin` database's.
+    pub const MASTER_ADMIN: CallerRole = CallerRole("master_admin");
+    /// A branch or company admin.
+    pub const ADMIN: CallerRole = CallerRole("admin");
+    /// Any other signed-in user.
+    pub const USER: CallerRole = CallerRole("user");
+    /// The caller roles every service accepts.
+    pub const BUILT_IN: [CallerRole; 3] = [Self::MASTER_ADMIN, Self::ADMIN, Self::USER];
+
+    /// A caller role of a service's own, by its claim value (`analyst`).
+    pub const fn named(name: &'static str) -> Self {
+        Self(name)
+    }
+
     /// The claim value.
     pub const fn as_str(self) -> &'static str {
-        match self {
-            CallerRole::MasterAdmin => "master_admin",
-            CallerRole::Admin => "admin",
-            CallerRole::User => "user",
-        }
+        self.0
+    }
+
+    /// The role among `declared` whose claim value is `claim`.
+    pub fn find(claim: &str, declared: &[CallerRole]) -> Option<CallerRole> {
+        declared.iter().copied().find(|role| role.0 == claim)
+    }
+}
+
+impl fmt::Display for CallerRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
     }
 }
 
@@ -112,15 +131,18 @@ pub struct TokenPolicy {
     /// The longest `exp - iat` accepted (`AUTH_MAX_TOKEN_TTL`); a token without `iat` is
     /// refused, since its lifetime cannot be known.
     pub max_ttl: Duration,
+    /// The caller roles the service declares; a token with another `role` is refused.
+    pub caller_roles: Vec<CallerRole>,
 }
 
 impl Default for TokenPolicy {
-    /// No issuer or audience, [`DEFAULT_MAX_TOKEN_TTL`].
+    /// No issuer or audience, [`DEFAULT_MAX_TOKEN_TTL`], the built-in caller roles.
     fn default() -> Self {
         Self {
             issuer: None,
             audience: None,
             max_ttl: DEFAULT_MAX_TOKEN_TTL,
+            caller_roles: CallerRole::BUILT_IN.to_vec(),
         }
     }
 }
@@ -130,7 +152,7 @@ impl Default for TokenPolicy {
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
-    role: CallerRole,
+    role: String,
     iat: u64,
     exp: u64,
     /// Checked by the [`Validation`]; read to know when a kept verification starts to hold.
@@ -176,6 +198,11 @@ impl JwtKeys {
         })))
     }
 
+    /// The caller roles the service declares.
+    pub fn caller_roles(&self) -> &[CallerRole] {
+        &self.0.policy.caller_roles
+    }
+
     /// The longest lifetime a token may have, to mint tokens that verify.
     pub fn max_ttl(&self) -> Duration {
         self.0.policy.max_ttl
@@ -202,7 +229,9 @@ impl JwtKeys {
         if claims.iat > now + LEEWAY_SECS {
             return Err(refused("iat in the future"));
         }
-        let identity = Identity::verified(claims.sub, claims.role);
+        let role = CallerRole::find(&claims.role, &keys.policy.caller_roles)
+            .ok_or_else(|| refused("a role the service does not declare"))?;
+        let identity = Identity::verified(claims.sub, role);
         let validity = Validity {
             not_before: claims.nbf,
             expires: claims.exp,
@@ -218,7 +247,7 @@ impl JwtKeys {
         let now = seconds_since_epoch();
         let claims = Claims {
             sub: subject.to_owned(),
-            role,
+            role: role.as_str().to_owned(),
             iat: now,
             exp: now.saturating_add(ttl.as_secs()),
             nbf: None,
@@ -308,18 +337,18 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_to_its_subject_and_role() {
         let keys = keys(SECRET);
-        let token = keys.issue("abc", CallerRole::Admin, Duration::from_secs(60));
+        let token = keys.issue("abc", CallerRole::ADMIN, Duration::from_secs(60));
         let identity = keys.verify(&token).unwrap();
         assert_eq!(
             (identity.subject(), identity.role()),
-            ("abc", CallerRole::Admin)
+            ("abc", CallerRole::ADMIN)
         );
     }
 
     #[test]
     fn a_token_signed_with_another_secret_is_rejected() {
         let other = "another-unit-test-secret-32-byte";
-        let token = keys(other).issue("abc", CallerRole::MasterAdmin, Duration::from_secs(60));
+        let token = keys(other).issue("abc", CallerRole::MASTER_ADMIN, Duration::from_secs(60));
         assert_eq!(keys(SECRET).verify(&token), Err(AuthError::InvalidToken));
     }
 

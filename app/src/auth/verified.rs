@@ -91,7 +91,7 @@ mod tests {
 
     fn kept(token: &str, validity: Validity) -> VerifiedTokens {
         let tokens = VerifiedTokens::default();
-        let identity = Identity::verified("65f0a1b2c3d4e5f6a7b8c9d0".into(), CallerRole::Admin);
+        let identity = Identity::verified("65f0a1b2c3d4e5f6a7b8c9d0".into(), CallerRole::ADMIN);
         tokens.keep(token, &identity, validity, NOW);
         tokens
     }
@@ -108,7 +108,7 @@ mod tests {
         let identity = tokens.get("t", NOW, 5).expect("kept");
         assert_eq!(
             (identity.subject(), identity.role()),
-            ("65f0a1b2c3d4e5f6a7b8c9d0", CallerRole::Admin)
+            ("65f0a1b2c3d4e5f6a7b8c9d0", CallerRole::ADMIN)
         );
         assert!(tokens.get("t", NOW + 65, 5).is_some(), "within the leeway");
         assert!(tokens.get("t", NOW + 66, 5).is_none(), "expired");
@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn the_cache_stays_bounded_in_entries_and_token_length() {
         let tokens = VerifiedTokens::default();
-        let identity = Identity::verified("s".into(), CallerRole::User);
+        let identity = Identity::verified("s".into(), CallerRole::USER);
         let alive = Validity {
             not_before: None,
             expires: NOW + 60,

@@ -32,8 +32,8 @@ pub enum ApiError {
     #[error(transparent)]
     Unauthorized(#[from] AuthError),
     /// `403 Forbidden`: the caller's role does not reach this route.
-    #[error("this route needs the {0} role")]
-    Forbidden(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
     /// `403 Forbidden`: the route's database role is read-only in this service
     /// (`MONGO_READ_ONLY_<ROLE>`); nothing was written.
     #[error("{0}")]

@@ -1,42 +1,41 @@
-//! Route guards: authentication and the caller role each group of routes needs, checked
-//! before any body is read.
+//! The route guard: authentication, then the caller role the operation needs, checked before
+//! any body is read.
 
 use axum::extract::FromRequestParts;
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
 use super::error::ApiError;
+use super::mount::Access;
 use super::AppState;
-use crate::auth::{CallerRole, Identity};
+use crate::auth::Identity;
 
-/// Any verified caller.
-pub async fn any_caller(
-    State(state): State<AppState>,
+/// What a mount's guard needs: the state (to verify tokens) and the mount's access.
+#[derive(Clone)]
+pub(crate) struct Guarded {
+    pub(crate) state: AppState,
+    pub(crate) access: Access,
+}
+
+/// Verifies the caller, keeps the identity on the request for the handler, and lets it
+/// through when its role may make this kind of operation: `GET` and `HEAD` read, the rest
+/// write.
+pub(crate) async fn allow(
+    State(guarded): State<Guarded>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let (request, _) = identify(&state, request).await?;
-    Ok(next.run(request).await)
-}
-
-/// Master admins only: the `masteradmin` database is theirs.
-pub async fn master_admin(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let (request, identity) = identify(&state, request).await?;
-    if identity.role() != CallerRole::MasterAdmin {
-        return Err(ApiError::Forbidden(CallerRole::MasterAdmin.as_str()));
-    }
-    Ok(next.run(request).await)
-}
-
-/// Verifies the caller and keeps the identity on the request for the handler.
-async fn identify(state: &AppState, request: Request) -> Result<(Request, Identity), ApiError> {
     let (mut parts, body) = request.into_parts();
-    let identity = Identity::from_request_parts(&mut parts, state).await?;
-    parts.extensions.insert(identity.clone());
-    Ok((Request::from_parts(parts, body), identity))
+    let identity = Identity::from_request_parts(&mut parts, &guarded.state).await?;
+    let writing = !matches!(parts.method, Method::GET | Method::HEAD);
+    if !guarded.access.allows(identity.role(), writing) {
+        let callers = guarded.access.callers(writing).names().unwrap_or_default();
+        return Err(ApiError::Forbidden(format!(
+            "this operation is for {callers} callers"
+        )));
+    }
+    parts.extensions.insert(identity);
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }

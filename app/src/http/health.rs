@@ -68,7 +68,7 @@ async fn health(
     caller: Result<Identity, ApiError>,
     uri: Uri,
 ) -> (StatusCode, Json<Data<Health>>) {
-    let detailed = matches!(&caller, Ok(identity) if identity.role() == CallerRole::MasterAdmin);
+    let detailed = matches!(&caller, Ok(identity) if identity.role() == CallerRole::MASTER_ADMIN);
     let fresh = detailed && asks_fresh(uri.query());
     let (status, Json(mut body)) = cache.check(fresh).await.answer(detailed);
     if detailed {

@@ -35,7 +35,7 @@ use serde::Serialize;
 use crate::auth::JwtKeys;
 use error::ApiError;
 pub use health::HEALTH_INTERVAL;
-pub use mount::{crud, reports, Access, Mount, MountError};
+pub use mount::{crud, listing, reports, Access, Callers, Mount, MountError};
 pub use resources::MAX_SKIP;
 pub use serve::{serve, ServeLimits};
 
@@ -106,12 +106,12 @@ impl<T> Data<T> {
 /// and for whom; then the reports across databases.
 pub fn back_office_routes() -> Vec<Mount> {
     vec![
-        crud::<Branch>("/branches", Role::MAIN, Access::AnyCaller),
-        crud::<Customer>("/customers", Role::MAIN, Access::AnyCaller),
-        crud::<Order>("/orders", Role::MAIN, Access::AnyCaller),
-        crud::<Machine>("/machines", Role::MAIN, Access::AnyCaller),
-        crud::<MasterAdmin>("/master-admins", Role::MASTERADMIN, Access::MasterAdmin),
-        crud::<Admin>("/admins", Role::MASTERADMIN, Access::MasterAdmin),
+        crud::<Branch>("/branches", Role::MAIN, Access::ANY_CALLER),
+        crud::<Customer>("/customers", Role::MAIN, Access::ANY_CALLER),
+        crud::<Order>("/orders", Role::MAIN, Access::ANY_CALLER),
+        crud::<Machine>("/machines", Role::MAIN, Access::ANY_CALLER),
+        crud::<MasterAdmin>("/master-admins", Role::MASTERADMIN, Access::MASTER_ADMIN),
+        crud::<Admin>("/admins", Role::MASTERADMIN, Access::MASTER_ADMIN),
         reports(),
     ]
 }

@@ -17,14 +17,94 @@ use super::idempotency::{self, RouteStore};
 use super::request_log::RouteRoles;
 use super::resources::crud_routes;
 use super::AppState;
+use crate::auth::CallerRole;
 
-/// Who may call a mounted route, checked before any body is read.
+/// Who may call a mount's operations, by caller role, checked before any body is read:
+/// readers list and get, writers create, change and delete.
+///
+/// ```
+/// use app::auth::CallerRole;
+/// use app::http::Access;
+///
+/// // Any caller reads, admins and master admins write.
+/// const ADMINS: &[CallerRole] = &[CallerRole::ADMIN, CallerRole::MASTER_ADMIN];
+/// let access = Access::ANY_CALLER.writes(ADMINS);
+/// assert!(access.allows(CallerRole::USER, false) && !access.allows(CallerRole::USER, true));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub struct Access {
+    read: Callers,
+    write: Callers,
+}
+
+/// The callers of one kind of operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callers {
     /// Any caller with a verified token.
-    AnyCaller,
-    /// Master admins only.
-    MasterAdmin,
+    Any,
+    /// Callers with one of these roles.
+    Only(&'static [CallerRole]),
+}
+
+impl Callers {
+    fn allows(self, role: CallerRole) -> bool {
+        match self {
+            Callers::Any => true,
+            Callers::Only(roles) => roles.contains(&role),
+        }
+    }
+
+    /// The roles, as an error or a document names them; `None` for any caller.
+    pub(crate) fn names(self) -> Option<String> {
+        match self {
+            Callers::Any => None,
+            Callers::Only(roles) => {
+                let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+                Some(names.join(", "))
+            }
+        }
+    }
+}
+
+impl Access {
+    /// Any caller with a verified token reads and writes.
+    pub const ANY_CALLER: Access = Access {
+        read: Callers::Any,
+        write: Callers::Any,
+    };
+
+    /// Master admins only: the only access a route to the `masteradmin` database may have.
+    pub const MASTER_ADMIN: Access = Access::only(&[CallerRole::MASTER_ADMIN]);
+
+    /// Callers with one of `roles` read and write.
+    pub const fn only(roles: &'static [CallerRole]) -> Access {
+        Access {
+            read: Callers::Only(roles),
+            write: Callers::Only(roles),
+        }
+    }
+
+    /// The same readers; only callers with one of `roles` write.
+    pub const fn writes(self, roles: &'static [CallerRole]) -> Access {
+        Access {
+            read: self.read,
+            write: Callers::Only(roles),
+        }
+    }
+
+    /// Whether a caller with `role` may read (or, when `writing`, write).
+    pub fn allows(&self, role: CallerRole, writing: bool) -> bool {
+        self.callers(writing).allows(role)
+    }
+
+    /// The callers of reads (or, when `writing`, of writes).
+    pub(crate) fn callers(&self, writing: bool) -> Callers {
+        if writing {
+            self.write
+        } else {
+            self.read
+        }
+    }
 }
 
 type AddRoutes = dyn Fn() -> OpenApiRouter<AppState> + Send + Sync;
@@ -35,6 +115,7 @@ pub struct Mount {
     what: String,
     needs: Vec<(String, Role)>,
     access: Access,
+    read_only: bool,
     roles: Vec<Role>,
     /// The role whose store keeps the answers to its `POST`s with an `Idempotency-Key`.
     answers_kept_on: Option<Role>,
@@ -71,9 +152,25 @@ pub fn crud<M: Entity>(path: &'static str, role: Role, access: Access) -> Mount 
         what: path.to_owned(),
         needs: vec![(plural_name(M::NAME), role)],
         access,
+        read_only: false,
         roles: vec![role],
         answers_kept_on: Some(role),
-        routes: Arc::new(move || crud_routes::<M>(path, role)),
+        routes: Arc::new(move || crud_routes::<M>(path, role, access, false)),
+    }
+}
+
+/// The list and get routes of model `M` at `path`, reading `M` on `role`, for callers
+/// allowed by `access` to read: a read-only view (a reporting role's copy), whose document
+/// shows only those two operations.
+pub fn listing<M: Entity>(path: &'static str, role: Role, access: Access) -> Mount {
+    Mount {
+        what: path.to_owned(),
+        needs: vec![(plural_name(M::NAME), role)],
+        access,
+        read_only: true,
+        roles: vec![role],
+        answers_kept_on: None,
+        routes: Arc::new(move || crud_routes::<M>(path, role, access, true)),
     }
 }
 
@@ -88,7 +185,8 @@ pub fn reports() -> Mount {
     Mount {
         what: "/dashboard, /me, /counts".to_owned(),
         needs: needs.iter().map(|(m, r)| (plural_name(m), *r)).collect(),
-        access: Access::MasterAdmin,
+        access: Access::MASTER_ADMIN,
+        read_only: true,
         roles: Role::DEFAULTS.to_vec(),
         answers_kept_on: None,
         routes: Arc::new(|| {
@@ -115,7 +213,7 @@ impl Mount {
                 });
             }
         }
-        if self.roles.contains(&Role::MASTERADMIN) && self.access != Access::MasterAdmin {
+        if self.roles.contains(&Role::MASTERADMIN) && self.access != Access::MASTER_ADMIN {
             return Err(MountError::WeakAccess {
                 what: self.what.clone(),
             });
@@ -138,14 +236,16 @@ impl Mount {
         }
         // Outside the idempotency layer, so that replays are tagged too.
         let tagged = routes.route_layer(map_response(RouteRoles::new(&roles).tag()));
-        match self.access {
-            Access::AnyCaller => {
-                tagged.route_layer(from_fn_with_state(state.clone(), guard::any_caller))
-            }
-            Access::MasterAdmin => {
-                tagged.route_layer(from_fn_with_state(state.clone(), guard::master_admin))
-            }
-        }
+        let guarded = guard::Guarded {
+            state: state.clone(),
+            access: self.access,
+        };
+        tagged.route_layer(from_fn_with_state(guarded, guard::allow))
+    }
+
+    /// Whether the mount serves only reads.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 }
 

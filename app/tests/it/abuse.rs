@@ -58,7 +58,7 @@ impl Server {
 /// The back office in memory, and a token that reads its branches.
 async fn back_office() -> (Router, String) {
     let service = TestService::in_memory().await;
-    let token = service.token(CallerRole::User);
+    let token = service.token(CallerRole::USER);
     (service.router().clone(), token)
 }
 
@@ -343,7 +343,7 @@ async fn a_body_still_arriving_when_the_request_time_is_up_is_the_clients_408_no
         ..TestService::memory_config()
     })
     .await;
-    let token = service.token(CallerRole::User);
+    let token = service.token(CallerRole::USER);
     let limits = ServeLimits {
         header_read_timeout: Duration::from_secs(5),
         idle_timeout: Duration::from_secs(5),

@@ -107,7 +107,7 @@ async fn the_dashboard_counts_master_admins_on_masteradmin_and_branches_and_orde
         .bind::<Branch>(Role::MAIN, counting(5))
         .bind::<Order>(Role::MAIN, counting(11));
     let (status, body) = harness
-        .call(CallerRole::MasterAdmin, get("/dashboard"))
+        .call(CallerRole::MASTER_ADMIN, get("/dashboard"))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -134,7 +134,7 @@ async fn the_dashboard_answers_503_naming_the_role_whose_database_is_down() {
         .bind(Role::MAIN, branches)
         .bind(Role::MAIN, orders);
     let (status, body) = harness
-        .call(CallerRole::MasterAdmin, get("/dashboard"))
+        .call(CallerRole::MASTER_ADMIN, get("/dashboard"))
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let message = body["error"]["message"].as_str().unwrap();
@@ -151,7 +151,7 @@ async fn an_invalid_body_is_rejected_before_any_repository_call() {
         "/branches",
         json!({"name": "  ", "location": "Lyon"}),
     );
-    let (status, body) = harness.call(CallerRole::User, request).await;
+    let (status, body) = harness.call(CallerRole::USER, request).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["message"], "name: must not be empty");
 }
@@ -186,7 +186,7 @@ async fn a_patch_saves_the_record_it_read_with_the_change_applied_and_the_versio
         &format!("/branches/{id}"),
         json!({"name": "New name"}),
     );
-    let (status, body) = harness.call(CallerRole::Admin, request).await;
+    let (status, body) = harness.call(CallerRole::ADMIN, request).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["name"], "New name");
     assert_eq!(
@@ -197,7 +197,7 @@ async fn a_patch_saves_the_record_it_read_with_the_change_applied_and_the_versio
 
 #[tokio::test]
 async fn a_caller_without_the_master_admin_role_never_reaches_the_masteradmin_repositories() {
-    for role in [CallerRole::User, CallerRole::Admin] {
+    for role in [CallerRole::USER, CallerRole::ADMIN] {
         let mut admins = MockRepository::<MasterAdmin>::new();
         admins.expect_list().times(0);
         admins.expect_create().times(0);
@@ -222,7 +222,7 @@ async fn a_repository_bug_is_a_500_whose_body_hides_the_cause() {
     });
     let harness = Harness::new().bind(Role::MAIN, branches);
     let uri = format!("/branches/{}", Id::<Branch>::generate());
-    let (status, body) = harness.call(CallerRole::User, get(&uri)).await;
+    let (status, body) = harness.call(CallerRole::USER, get(&uri)).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(
         body,
@@ -236,7 +236,7 @@ async fn a_malformed_id_in_the_path_is_a_400_without_a_repository_call() {
     branches.expect_get().times(0);
     let harness = Harness::new().bind(Role::MAIN, branches);
     let (status, body) = harness
-        .call(CallerRole::User, get("/branches/not-an-id"))
+        .call(CallerRole::USER, get("/branches/not-an-id"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"]["message"]

@@ -101,8 +101,8 @@ async fn a_token_header_forges_no_log_line_and_sends_no_escape_in_text_or_json()
 async fn two_authorization_headers_are_refused_whichever_comes_first() {
     let service = TestService::in_memory().await;
     let (user, master) = (
-        service.token(CallerRole::User),
-        service.token(CallerRole::MasterAdmin),
+        service.token(CallerRole::USER),
+        service.token(CallerRole::MASTER_ADMIN),
     );
     for (first, second) in [(&user, &master), (&master, &user)] {
         let request = Request::get("/admins")

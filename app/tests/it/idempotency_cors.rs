@@ -24,7 +24,7 @@ async fn application(cors: &str) -> TestService {
 }
 
 fn token(application: &TestService, subject: &str) -> String {
-    application.token_for(subject, CallerRole::User)
+    application.token_for(subject, CallerRole::USER)
 }
 
 /// A branch the customers belong to: customers reference a branch that must exist.

@@ -67,7 +67,7 @@ fn looks_like_an_object_id(text: &str) -> bool {
 async fn each_invocation_is_answered_then_its_metrics_are_written_as_emf_by_route_template() {
     let mut runtime = FakeRuntime::start().await.unwrap();
     let keys = JwtKeys::new(&SecretString::from(SECRET), TokenPolicy::default()).unwrap();
-    let token = keys.issue("caller", CallerRole::User, Duration::from_secs(300));
+    let token = keys.issue("caller", CallerRole::USER, Duration::from_secs(300));
 
     let child = testkit::process::command(env!("CARGO_BIN_EXE_app"))
         .args(["lambda", "--backend", "memory"])

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // test set-up: a failure here is a broken test, shown by the panic
 
 mod abuse;
+mod access;
 mod aws_auth;
 mod cli;
 mod handlers;

@@ -96,7 +96,7 @@ impl Deployment {
 fn token(subject: &str) -> String {
     JwtKeys::new(&SecretString::from(SECRET), TokenPolicy::default())
         .unwrap()
-        .issue(subject, CallerRole::User, Duration::from_secs(600))
+        .issue(subject, CallerRole::USER, Duration::from_secs(600))
 }
 
 /// `POST /branches` of a branch named `name`, with `Idempotency-Key: key`.
@@ -191,7 +191,7 @@ async fn a_claim_left_by_a_dead_instance_blocks_its_key_until_its_lease_ends() {
     };
     let store = MongoIdempotencyStore::new(manager.role(Role::MAIN).unwrap(), terms);
     let key = scoped_key(
-        CallerRole::User,
+        CallerRole::USER,
         subject,
         &Method::POST,
         "/branches",

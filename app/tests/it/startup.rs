@@ -201,7 +201,7 @@ async fn get_as_master_admin(
 ) -> (StatusCode, serde_json::Value) {
     let token = application.keys().issue(
         "0123456789abcdef01234567",
-        app::auth::CallerRole::MasterAdmin,
+        app::auth::CallerRole::MASTER_ADMIN,
         Duration::from_secs(60),
     );
     get(application, uri, &token).await
@@ -282,7 +282,7 @@ async fn a_route_to_an_unbound_model_or_a_weakly_guarded_masteradmin_route_stops
         vec![crud::<domain::Order>(
             "/orders",
             Role::MAIN,
-            Access::AnyCaller,
+            Access::ANY_CALLER,
         )]
     };
     let error =
@@ -299,7 +299,7 @@ async fn a_route_to_an_unbound_model_or_a_weakly_guarded_masteradmin_route_stops
         vec![crud::<domain::Admin>(
             "/admins",
             Role::MASTERADMIN,
-            Access::AnyCaller,
+            Access::ANY_CALLER,
         )]
     };
     let error = Application::build_service(config(BackendConfig::Memory, Some(SECRET), ""), weak)

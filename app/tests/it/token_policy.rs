@@ -115,7 +115,7 @@ fn a_compliant_token_is_accepted_to_its_subject_and_role() {
         .verify(&signed(&claims(json!({}))))
         .unwrap();
     assert_eq!(identity.subject(), "0123456789abcdef01234567");
-    assert_eq!(identity.role(), CallerRole::MasterAdmin);
+    assert_eq!(identity.role(), CallerRole::MASTER_ADMIN);
 }
 
 #[test]
@@ -153,9 +153,9 @@ fn the_maximum_lifetime_is_the_configured_one() {
         ..TokenPolicy::default()
     });
     assert!(keys
-        .verify(&keys.issue("x", CallerRole::User, Duration::from_secs(600)))
+        .verify(&keys.issue("x", CallerRole::USER, Duration::from_secs(600)))
         .is_ok());
-    let too_long = keys.issue("x", CallerRole::User, Duration::from_secs(601));
+    let too_long = keys.issue("x", CallerRole::USER, Duration::from_secs(601));
     assert_eq!(keys.verify(&too_long), Err(AuthError::InvalidToken));
 }
 
@@ -214,7 +214,7 @@ fn issued_tokens_carry_the_configured_issuer_and_audience() {
         audience: Some("back-office".into()),
         ..TokenPolicy::default()
     };
-    let token = keys(policy.clone()).issue("x", CallerRole::User, Duration::from_secs(60));
+    let token = keys(policy.clone()).issue("x", CallerRole::USER, Duration::from_secs(60));
     assert!(keys(policy).verify(&token).is_ok());
     assert!(keys(issued_by("https://other.example"))
         .verify(&token)

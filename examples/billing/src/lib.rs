@@ -151,6 +151,7 @@ impl Entity for Invoice {
 pub fn service() -> Service {
     Service {
         roles: vec![BILLING],
+        callers: Vec::new(),
         bind: |registry| {
             registry
                 .bind::<Branch>(Role::MAIN)?
@@ -158,8 +159,8 @@ pub fn service() -> Service {
         },
         routes: || {
             vec![
-                crud::<Branch>("/branches", Role::MAIN, Access::AnyCaller),
-                crud::<Invoice>("/invoices", BILLING, Access::AnyCaller),
+                crud::<Branch>("/branches", Role::MAIN, Access::ANY_CALLER),
+                crud::<Invoice>("/invoices", BILLING, Access::ANY_CALLER),
             ]
         },
         seeds_demo: false,

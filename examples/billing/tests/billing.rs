@@ -104,7 +104,7 @@ async fn on_mongodb(settings: MongoSettings) -> TestService {
 async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere_else() {
     let (settings, [main, admin, billing]) = three_databases("bill_e2e");
     let service = on_mongodb(settings).await;
-    let token = service.token(CallerRole::User);
+    let token = service.token(CallerRole::USER);
 
     let branch = service
         .create(

@@ -69,16 +69,16 @@ impl Forged {
         match self {
             Forged::User => request.header(
                 AUTHORIZATION,
-                bearer(keys.issue(master_id, CallerRole::User, TOKEN_TTL)),
+                bearer(keys.issue(master_id, CallerRole::USER, TOKEN_TTL)),
             ),
             Forged::Admin => request.header(
                 AUTHORIZATION,
-                bearer(keys.issue(master_id, CallerRole::Admin, TOKEN_TTL)),
+                bearer(keys.issue(master_id, CallerRole::ADMIN, TOKEN_TTL)),
             ),
             Forged::UserWithRoleHeader => request
                 .header(
                     AUTHORIZATION,
-                    bearer(keys.issue(master_id, CallerRole::User, TOKEN_TTL)),
+                    bearer(keys.issue(master_id, CallerRole::USER, TOKEN_TTL)),
                 )
                 .header("x-user-role", "master_admin")
                 .header("x-role", "master_admin")
@@ -86,7 +86,7 @@ impl Forged {
             Forged::Expired => request.header(AUTHORIZATION, bearer(expired_token(master_id))),
             Forged::OtherSecret => request.header(
                 AUTHORIZATION,
-                bearer(foreign_token(master_id, CallerRole::MasterAdmin)),
+                bearer(foreign_token(master_id, CallerRole::MASTER_ADMIN)),
             ),
             Forged::NoneAlgorithm => request.header(
                 AUTHORIZATION,

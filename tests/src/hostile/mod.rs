@@ -261,7 +261,7 @@ impl Harness {
             (service, seeds)
         });
         let master_token =
-            service.token_for(seeds.id(EntityKind::MasterAdmin), CallerRole::MasterAdmin);
+            service.token_for(seeds.id(EntityKind::MasterAdmin), CallerRole::MASTER_ADMIN);
         Self {
             runtime,
             service,

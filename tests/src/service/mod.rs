@@ -17,7 +17,7 @@
 //! use tests::service::{count, TestService};
 //!
 //! let app = TestService::on_fresh_databases("example").await;
-//! let token = app.token(CallerRole::User);
+//! let token = app.token(CallerRole::USER);
 //! app.create("/branches", &token, json!({ "name": "Lyon", "location": "Forge" })).await;
 //! assert_eq!(count(app.main(), "branches").await, 1);
 //! app.finish().await;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tests::service::TestService;
 
 async fn a_branch(app: &TestService) -> (String, Value) {
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let id = app
         .create(
             "/branches",

@@ -325,7 +325,7 @@ async fn legacy_duplicates_under_a_unique_field_are_reported_as_a_refused_index(
     assert!(out.contains("indexes refused"), "{out}");
     assert!(summary.passed(), "both documents read: {out}");
 
-    let master = app.token(CallerRole::MasterAdmin);
+    let master = app.token(CallerRole::MASTER_ADMIN);
     let health = app.get("/health", &master).await;
     let refused = &health.body["data"]["indexesRefused"];
     assert_eq!(refused[0]["model"], "branches", "{}", health.body);

@@ -117,7 +117,7 @@ async fn stored_version(app: &TestService, id: &str) -> i64 {
 #[tokio::test]
 async fn every_answer_with_a_record_has_its_etag_and_get_honours_if_none_match() {
     let app = TestService::on_fresh_databases("cond_etag").await;
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let (id, created) = new_branch(&app, &token, "Lyon").await;
     assert!(
         created.starts_with("\"0-") && created.ends_with('"'),
@@ -183,7 +183,7 @@ async fn every_answer_with_a_record_has_its_etag_and_get_honours_if_none_match()
 #[tokio::test]
 async fn if_match_of_another_state_is_412_and_changes_nothing() {
     let app = TestService::on_fresh_databases("cond_412").await;
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let (id, first) = new_branch(&app, &token, "Lyon").await;
     let path = format!("/branches/{id}");
     let moved = send(
@@ -255,7 +255,7 @@ async fn if_match_of_another_state_is_412_and_changes_nothing() {
 #[tokio::test]
 async fn a_mongoose_write_moving_only_updated_at_changes_the_etag_and_is_not_overwritten() {
     let app = TestService::on_fresh_databases("cond_mongoose").await;
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let (id, read) = new_branch(&app, &token, "Lyon").await;
     let path = format!("/branches/{id}");
 
@@ -324,7 +324,7 @@ struct Tally {
 /// Every client sends [`PATCHES`] `PATCH`es of the branch's `location`; with `if_match`,
 /// each reads the branch first and sends the tag it read.
 async fn race(app: Arc<TestService>, id: &str, if_match: bool) -> Tally {
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let path = format!("/branches/{id}");
     let mut clients = Vec::new();
     for client in 0..CLIENTS {
@@ -374,7 +374,7 @@ async fn race(app: Arc<TestService>, id: &str, if_match: bool) -> Tally {
 
 /// The version of the branch as the API reports it (the `ETag`'s first part).
 async fn api_version(app: &TestService, id: &str) -> i64 {
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let tag = send(
         app,
         Method::GET,
@@ -423,7 +423,7 @@ fn check(label: &str, tally: &Tally, advance: i64, if_match: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_blind_clients_lose_no_update_and_rarely_conflict_on_mongo() {
     let app = Arc::new(TestService::on_fresh_databases("cond_race").await);
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let (id, _) = new_branch(&app, &token, "Lyon").await;
     let before = stored_version(&app, &id).await;
     let tally = race(Arc::clone(&app), &id, false).await;
@@ -435,7 +435,7 @@ async fn sixteen_blind_clients_lose_no_update_and_rarely_conflict_on_mongo() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_clients_with_if_match_lose_no_update_on_mongo() {
     let app = Arc::new(TestService::on_fresh_databases("cond_race_match").await);
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let (id, _) = new_branch(&app, &token, "Lyon").await;
     let before = stored_version(&app, &id).await;
     let tally = race(Arc::clone(&app), &id, true).await;
@@ -448,7 +448,7 @@ async fn sixteen_clients_with_if_match_lose_no_update_on_mongo() {
 async fn the_same_races_on_the_memory_backend() {
     for if_match in [false, true] {
         let app = Arc::new(TestService::in_memory().await);
-        let token = app.token(CallerRole::User);
+        let token = app.token(CallerRole::USER);
         let (id, _) = new_branch(&app, &token, "Lyon").await;
         let before = api_version(&app, &id).await;
         let tally = race(Arc::clone(&app), &id, if_match).await;
@@ -469,7 +469,7 @@ async fn the_same_races_on_the_memory_backend() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mongoose_writes_between_our_read_and_save_are_never_overwritten() {
     let app = Arc::new(TestService::on_fresh_databases("cond_mixed").await);
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
     let (id, _) = new_branch(&app, &token, "Lyon").await;
     let before = stored_version(&app, &id).await;
     let branches = app.main().collection::<Document>("branches");

@@ -241,8 +241,8 @@ async fn with_the_server_down_at_start_up_the_service_starts_answers_503_in_time
         assert_in_time("GET /health, server down", elapsed);
 
         let id = ObjectId::new().to_hex();
-        let user = service.token(CallerRole::User);
-        let master = service.token(CallerRole::MasterAdmin);
+        let user = service.token(CallerRole::USER);
+        let master = service.token(CallerRole::MASTER_ADMIN);
         let attempts = [
             (Method::GET, "/branches".to_owned(), &user, None, Role::MAIN),
             (
@@ -337,7 +337,7 @@ async fn a_server_killed_under_load_loses_no_acknowledged_create_and_the_service
             address,
             "POST",
             "/branches",
-            &service.token(CallerRole::User),
+            &service.token(CallerRole::USER),
             Some(&new_branch("warm-up")),
         )
         .await
@@ -348,7 +348,7 @@ async fn a_server_killed_under_load_loses_no_acknowledged_create_and_the_service
         let workers: Vec<_> = (0..WORKERS)
             .map(|worker| {
                 let (outcomes, stop) = (Arc::clone(&outcomes), Arc::clone(&stop));
-                let token = service.token(CallerRole::User);
+                let token = service.token(CallerRole::USER);
                 tokio::spawn(async move {
                     let mut n = 0;
                     while !stop.load(Ordering::Acquire) {
@@ -490,8 +490,8 @@ async fn with_the_masteradmin_server_down_main_routes_keep_working_and_cross_dat
         let masteradmin = uri_with_database(&b.uri(), &unique_database_name("faults_role_ma"));
         let service = TestService::on_mongo(fault_settings(&main, &masteradmin)).await;
         let (user, master) = (
-            service.token(CallerRole::User),
-            service.token(CallerRole::MasterAdmin),
+            service.token(CallerRole::USER),
+            service.token(CallerRole::MASTER_ADMIN),
         );
 
         let dashboard = service.get("/dashboard", &master).await;
@@ -559,7 +559,7 @@ async fn two_hundred_concurrent_reads_are_all_served_by_one_pool_of_at_most_five
             TestService::looking_at(config, &databases.main, &databases.masteradmin).await;
         let served = serve(service.router().clone()).await;
         let address = served.address;
-        let user = service.token(CallerRole::User);
+        let user = service.token(CallerRole::USER);
         let created = http(address, "POST", "/branches", &user, Some(&new_branch("Lyon"))).await;
         let id = created.data(StatusCode::CREATED)["id"]
             .as_str()
@@ -590,7 +590,7 @@ async fn two_hundred_concurrent_reads_are_all_served_by_one_pool_of_at_most_five
         assert!(main.open <= main.peak, "{main:?}");
 
         // The masteradmin role, on the same server with another database, uses the same pool.
-        let master = service.token(CallerRole::MasterAdmin);
+        let master = service.token(CallerRole::MASTER_ADMIN);
         let admins = service.get("/admins", &master).await;
         assert_eq!(admins.data(StatusCode::OK), json!([]));
         let dashboard = service.get("/dashboard", &master).await;
@@ -622,8 +622,8 @@ async fn a_main_server_that_accepts_connections_and_never_answers_makes_main_rou
         let masteradmin = uri_with_database(&other.uri(), &unique_database_name("faults_st_ma"));
         let service = TestService::on_mongo(fault_settings(&main, &masteradmin)).await;
         let (user, master) = (
-            service.token(CallerRole::User),
-            service.token(CallerRole::MasterAdmin),
+            service.token(CallerRole::USER),
+            service.token(CallerRole::MASTER_ADMIN),
         );
 
         let (list, elapsed) = timed(service.get("/branches", &user)).await;
@@ -749,7 +749,7 @@ async fn a_server_that_hangs_mid_operation_is_cut_off_by_the_request_timeout_and
             })
             .await,
         );
-        let user = service.token(CallerRole::User);
+        let user = service.token(CallerRole::USER);
         let created = service.post("/branches", &user, new_branch("Lyon")).await;
         created.data(StatusCode::CREATED);
 

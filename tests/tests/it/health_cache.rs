@@ -129,8 +129,8 @@ async fn with_a_client_per_role_each_client_is_pinged_at_most_three_times() {
 async fn a_master_admin_sees_latencies_and_may_ask_for_a_fresh_check_and_nobody_else_can() {
     let app = TestService::on_fresh_databases("health_detail").await;
     let manager = app.manager().clone();
-    let master = app.token(CallerRole::MasterAdmin);
-    let user = app.token(CallerRole::User);
+    let master = app.token(CallerRole::MASTER_ADMIN);
+    let user = app.token(CallerRole::USER);
 
     let anonymous = app.health().await.data(StatusCode::OK);
     let first = pings(&manager);

@@ -121,7 +121,7 @@ fn order(items: Value) -> Value {
 #[tokio::test]
 async fn a_branch_created_over_http_is_stored_in_the_main_database_only() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
 
     let id = app.create("/branches", &token, branch("Lyon")).await;
 
@@ -137,7 +137,7 @@ async fn a_branch_created_over_http_is_stored_in_the_main_database_only() {
 #[tokio::test]
 async fn a_master_admin_created_over_http_is_stored_in_the_masteradmin_database_only() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
 
     let id = app
         .create(
@@ -158,7 +158,7 @@ async fn a_master_admin_created_over_http_is_stored_in_the_masteradmin_database_
 #[tokio::test]
 async fn the_dashboard_counts_what_was_created_in_both_databases() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     let mut branches = Vec::new();
     for name in ["Lyon", "Turin", "Porto"] {
         branches.push(app.create("/branches", &token, branch(name)).await);
@@ -201,7 +201,7 @@ async fn the_dashboard_counts_what_was_created_in_both_databases() {
 #[tokio::test]
 async fn me_returns_the_calling_master_admins_full_name_and_the_branch_count() {
     let app = with_two_databases().await;
-    let setup = app.token(CallerRole::MasterAdmin);
+    let setup = app.token(CallerRole::MASTER_ADMIN);
     let grace = app
         .create(
             "/master-admins",
@@ -213,7 +213,7 @@ async fn me_returns_the_calling_master_admins_full_name_and_the_branch_count() {
         app.create("/branches", &setup, branch(name)).await;
     }
 
-    let token = app.token_for(&grace, CallerRole::MasterAdmin);
+    let token = app.token_for(&grace, CallerRole::MASTER_ADMIN);
     let me = app.get("/me", &token).await.data(StatusCode::OK);
 
     assert_eq!(
@@ -221,7 +221,7 @@ async fn me_returns_the_calling_master_admins_full_name_and_the_branch_count() {
         json!({ "fullName": "Grace Hopper", "totalBranches": 2 })
     );
 
-    let stranger = app.token_for(&ObjectId::new().to_hex(), CallerRole::MasterAdmin);
+    let stranger = app.token_for(&ObjectId::new().to_hex(), CallerRole::MASTER_ADMIN);
     app.get("/me", &stranger)
         .await
         .error(StatusCode::NOT_FOUND, "not_found");
@@ -231,7 +231,7 @@ async fn me_returns_the_calling_master_admins_full_name_and_the_branch_count() {
 #[tokio::test]
 async fn malformed_injected_and_invalid_requests_are_400_and_store_nothing() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     let bad_bodies = [
         ("/branches", r#"{"name": "Lyon", "location": "#.to_owned()),
         ("/branches", "not json at all".to_owned()),
@@ -308,8 +308,8 @@ async fn malformed_injected_and_invalid_requests_are_400_and_store_nothing() {
 async fn missing_malformed_expired_and_foreign_tokens_are_401() {
     let app = with_two_databases().await;
     let expired = expired_token("e2e");
-    let foreign = foreign_token("e2e", CallerRole::MasterAdmin);
-    let valid = app.token(CallerRole::MasterAdmin);
+    let foreign = foreign_token("e2e", CallerRole::MASTER_ADMIN);
+    let valid = app.token(CallerRole::MASTER_ADMIN);
     let authorizations = [
         None,
         Some("Bearer not-a-jwt".to_owned()),
@@ -348,7 +348,7 @@ async fn missing_malformed_expired_and_foreign_tokens_are_401() {
 #[tokio::test]
 async fn users_and_admins_are_403_on_the_masteradmin_routes_the_dashboard_and_me() {
     let app = with_two_databases().await;
-    for role in [CallerRole::User, CallerRole::Admin] {
+    for role in [CallerRole::USER, CallerRole::ADMIN] {
         let token = app.token(role);
         for path in ["/master-admins", "/admins", "/dashboard", "/me"] {
             let reply = app.get(path, &token).await;
@@ -372,7 +372,7 @@ async fn users_and_admins_are_403_on_the_masteradmin_routes_the_dashboard_and_me
 #[tokio::test]
 async fn unknown_ids_and_unknown_routes_are_404() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     app.create("/branches", &token, branch("Lyon")).await;
     let unknown = ObjectId::new().to_hex();
 
@@ -406,7 +406,7 @@ async fn unknown_ids_and_unknown_routes_are_404() {
 #[tokio::test]
 async fn a_taken_unique_key_is_409_duplicate_and_stores_nothing() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     let lyon = app.create("/branches", &token, branch("Lyon")).await;
     let turin = app.create("/branches", &token, branch("Turin")).await;
 
@@ -444,7 +444,7 @@ async fn a_taken_unique_key_is_409_duplicate_and_stores_nothing() {
 #[tokio::test]
 async fn a_body_over_one_mebibyte_is_413_and_stores_nothing() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     let huge = branch(&"x".repeat(app::http::BODY_LIMIT_BYTES + 1));
 
     app.post("/branches", &token, huge.clone())
@@ -462,7 +462,7 @@ async fn a_body_over_one_mebibyte_is_413_and_stores_nothing() {
 #[tokio::test]
 async fn a_role_whose_server_is_down_answers_503_quickly_without_its_uri_or_password() {
     let app = with_role_down(ports::Role::MAIN).await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
 
     let started = Instant::now();
     let message = app
@@ -498,7 +498,7 @@ async fn a_role_whose_server_is_down_answers_503_quickly_without_its_uri_or_pass
 #[tokio::test]
 async fn a_503_body_does_not_show_the_database_servers_address() {
     let app = with_role_down(ports::Role::MAIN).await;
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
 
     let message = app
         .get("/branches", &token)
@@ -519,7 +519,7 @@ async fn a_503_body_does_not_show_the_database_servers_address() {
 async fn a_request_that_outlives_the_request_timeout_is_503_with_an_error_body() {
     let (port, _stalled) = stalled_listener().await;
     let app = with_main_stalled(port, Duration::from_millis(500)).await;
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
 
     let started = Instant::now();
     let reply = app.get("/branches", &token).await;
@@ -536,7 +536,7 @@ async fn a_request_that_outlives_the_request_timeout_is_503_with_an_error_body()
 #[tokio::test]
 async fn a_forged_role_header_does_not_open_the_masteradmin_database() {
     let app = with_two_databases().await;
-    let user = app.token(CallerRole::User);
+    let user = app.token(CallerRole::USER);
     let forged = |method: Method, token: Option<&str>, body: Option<Value>| {
         let mut request = Request::builder()
             .method(method)
@@ -568,7 +568,7 @@ async fn a_forged_role_header_does_not_open_the_masteradmin_database() {
 #[tokio::test]
 async fn without_a_masteradmin_uri_master_admins_are_stored_in_the_main_database() {
     let app = with_one_database().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
 
     let grace = app
         .create(
@@ -585,7 +585,7 @@ async fn without_a_masteradmin_uri_master_admins_are_stored_in_the_main_database
     assert_eq!(document.get_str("username"), Ok("grace"));
     assert!(stored(app.main(), "branches", &lyon).await.is_some());
     let me = app
-        .get("/me", &app.token_for(&grace, CallerRole::MasterAdmin))
+        .get("/me", &app.token_for(&grace, CallerRole::MASTER_ADMIN))
         .await
         .data(StatusCode::OK);
     assert_eq!(
@@ -598,7 +598,7 @@ async fn without_a_masteradmin_uri_master_admins_are_stored_in_the_main_database
 #[tokio::test]
 async fn an_order_goes_through_create_read_update_list_and_delete() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::Admin);
+    let token = app.token(CallerRole::ADMIN);
     let lyon = app.create("/branches", &token, branch("Lyon")).await;
     let acme = app
         .create(
@@ -745,7 +745,7 @@ async fn health_is_200_with_both_roles_connected_when_the_server_is_up() {
         .await
         .data(StatusCode::OK);
     // Latencies are for master admins; anyone sees up or down.
-    let master = app.token(CallerRole::MasterAdmin);
+    let master = app.token(CallerRole::MASTER_ADMIN);
     let detailed = app
         .send(Method::GET, "/health", Some(&master), None)
         .await
@@ -785,7 +785,7 @@ async fn health_is_503_and_names_the_role_whose_server_is_down() {
 #[tokio::test]
 async fn a_list_leaves_out_a_stored_document_it_cannot_read_and_says_so() {
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     let good = app.create("/branches", &token, branch("Lyon")).await;
     let broken = ObjectId::new();
     app.main()
@@ -812,14 +812,19 @@ async fn a_list_leaves_out_a_stored_document_it_cannot_read_and_says_so() {
 }
 
 #[tokio::test]
-async fn a_reference_to_a_record_that_does_not_exist_is_a_422_naming_the_field_and_stores_nothing() {
+async fn a_reference_to_a_record_that_does_not_exist_is_a_422_naming_the_field_and_stores_nothing()
+{
     let app = with_two_databases().await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     let lyon = app.create("/branches", &token, branch("Lyon")).await;
     let item = json!([{ "sku": "GEAR-40", "quantity": 1, "unitPrice": 1.0 }]);
     // A branch's id where a customer's belongs: the id exists, not as a customer.
     let refused = [
-        ("/orders", order_at(&lyon, &lyon, item.clone()), "customerId"),
+        (
+            "/orders",
+            order_at(&lyon, &lyon, item.clone()),
+            "customerId",
+        ),
         (
             "/machines",
             json!({ "branchId": ObjectId::new().to_hex(), "name": "Press", "serialNumber": "SN-1" }),

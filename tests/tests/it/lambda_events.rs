@@ -210,7 +210,7 @@ async fn an_authorizer_context_with_an_unknown_role_or_no_subject_grants_nothing
 #[tokio::test]
 async fn an_http_api_event_with_jwt_authorizer_claims_reaches_the_dashboard() {
     let service = TestService::in_memory().await;
-    let token = service.token_for("setup", CallerRole::MasterAdmin);
+    let token = service.token_for("setup", CallerRole::MASTER_ADMIN);
     service.create("/branches", &token, branch("Turin")).await;
 
     let event = http_api_event(
@@ -250,8 +250,8 @@ async fn an_http_api_event_with_a_lambda_authorizer_context_reaches_the_dashboar
 #[tokio::test]
 async fn without_an_authorizer_the_bearer_token_is_checked_and_role_headers_are_ignored() {
     let service = TestService::in_memory().await;
-    let user = service.token_for("u-1", CallerRole::User);
-    let master = service.token_for("m-1", CallerRole::MasterAdmin);
+    let user = service.token_for("u-1", CallerRole::USER);
+    let master = service.token_for("m-1", CallerRole::MASTER_ADMIN);
 
     let forged = headers(&[
         ("authorization", &format!("Bearer {user}")),
@@ -278,7 +278,7 @@ async fn without_an_authorizer_the_bearer_token_is_checked_and_role_headers_are_
 #[tokio::test]
 async fn a_lambda_answer_carries_the_same_json_as_the_http_answer() {
     let service = TestService::in_memory().await;
-    let setup = service.token_for("setup", CallerRole::MasterAdmin);
+    let setup = service.token_for("setup", CallerRole::MASTER_ADMIN);
     let grace = service
         .create(
             "/master-admins",
@@ -289,7 +289,7 @@ async fn a_lambda_answer_carries_the_same_json_as_the_http_answer() {
     for name in ["Lyon", "Turin", "Porto"] {
         service.create("/branches", &setup, branch(name)).await;
     }
-    let token = service.token_for(&grace, CallerRole::MasterAdmin);
+    let token = service.token_for(&grace, CallerRole::MASTER_ADMIN);
     let missing = "/branches/0123456789abcdef01234567";
 
     for path in ["/dashboard", "/me", "/branches", "/master-admins", missing] {

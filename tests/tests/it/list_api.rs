@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 async fn service() -> (TestService, String) {
     let app = TestService::on_fresh_databases("lists").await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     (app, token)
 }
 

@@ -288,7 +288,7 @@ async fn over_http_a_write_to_a_read_only_role_is_a_403_and_reads_still_answer()
         .unwrap();
     let config = TestService::config(settings);
     let app = TestService::looking_at(config, &databases.main, &databases.masteradmin).await;
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
 
     let body = json!({ "name": "Lyon", "location": "12 rue de la Forge" });
     let reply = app.post("/branches", &token, body).await;
@@ -379,7 +379,7 @@ async fn a_uri_asking_for_zstd_and_snappy_compression_is_served() {
         .with_server_selection_timeout(SELECTION_TIMEOUT);
     let config = TestService::config(settings);
     let app = TestService::looking_at(config, &databases.main, &databases.masteradmin).await;
-    let token = app.token(CallerRole::User);
+    let token = app.token(CallerRole::USER);
 
     let id = app
         .create(

@@ -19,7 +19,7 @@ async fn pool_command_state_and_ping_metrics_name_the_roles_of_the_shared_client
     let _alone = testkit::alone::alone();
     let handle = metrics::install().expect("the only recorder of this binary");
     let app = TestService::on_fresh_databases("metrics_mongo").await;
-    let token = app.token(CallerRole::MasterAdmin);
+    let token = app.token(CallerRole::MASTER_ADMIN);
     let created = app
         .send(
             Method::POST,

@@ -99,7 +99,7 @@ fn driver_events_reach_the_logs_by_name_once_per_state_change_and_without_bodies
         assert_eq!(state_lines(&text), first, "no new state line");
 
         // Through the HTTP API, with a request id: the driver's lines inside carry it.
-        let token = service.token(CallerRole::MasterAdmin);
+        let token = service.token(CallerRole::MASTER_ADMIN);
         let body = json!({ "name": format!("{MARKER} http"), "location": "Lyon" }).to_string();
         let mut post = request(Method::POST, "/branches", Some(&token), Some(body));
         post.headers_mut()

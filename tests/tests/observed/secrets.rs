@@ -48,11 +48,11 @@ fn assert_hidden(what: &str, text: &str) {
 async fn failing_requests(service: &TestService, master_id: &str) -> Vec<String> {
     let master = format!(
         "Bearer {}",
-        service.token_for(master_id, CallerRole::MasterAdmin)
+        service.token_for(master_id, CallerRole::MASTER_ADMIN)
     );
     let forged = format!(
         "Bearer {}",
-        foreign_token(master_id, CallerRole::MasterAdmin)
+        foreign_token(master_id, CallerRole::MASTER_ADMIN)
     );
     let unknown_id = ObjectId::new().to_hex();
     let branch = json!({ "name": "Secret test", "location": "Nowhere" }).to_string();
@@ -217,7 +217,7 @@ fn passwords_and_the_jwt_secret_appear_in_no_log_body_or_debug_output() {
             .insert_one(doc! { "_id": corrupt, "name": 5, "__v": 0 })
             .await
             .unwrap();
-        let master = service.token_for("x", CallerRole::MasterAdmin);
+        let master = service.token_for("x", CallerRole::MASTER_ADMIN);
         for target in [
             "/branches".to_owned(),
             format!("/branches/{}", corrupt.to_hex()),

@@ -123,7 +123,7 @@ fn no_secret_of_a_hostile_connection_string_is_ever_shown() {
 /// needs the database (503), a ping error, and its `Debug` forms.
 async fn served(settings: MongoSettings) -> Vec<String> {
     let service = TestService::start(config(settings)).await;
-    let master = service.token(CallerRole::MasterAdmin);
+    let master = service.token(CallerRole::MASTER_ADMIN);
     let mut shown = Vec::new();
     for target in ["/health", "/branches"] {
         let reply = answer(

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use domain::{Entity, Field, Kind};
 use utoipa::openapi::path::{
-    HttpMethod, OperationBuilder, ParameterIn, PathItemBuilder, Paths, PathsBuilder,
+    HttpMethod, Operation, OperationBuilder, ParameterIn, PathItemBuilder, Paths, PathsBuilder,
 };
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
@@ -18,10 +18,15 @@ use crate::http::openapi::operations::{
 use crate::http::openapi::schemas::{
     self, change_name, model_components, new_name, record_name, requested_id,
 };
+use crate::http::Access;
 
 /// The documentation of `M`'s routes at `path` (`/branches`): the model's components, and the
-/// list and create operations.
-pub(crate) fn collection<M: Entity>(path: &str) -> (Vec<(String, RefOr<Schema>)>, Paths) {
+/// list and create operations (only list when `read_only`), each saying who may call it.
+pub(crate) fn collection<M: Entity>(
+    path: &str,
+    access: Access,
+    read_only: bool,
+) -> (Vec<(String, RefOr<Schema>)>, Paths) {
     let tag = tag(path);
     let list = operation(&tag, format!("{tag}.list"), &format!("A page of {tag}"));
     let list = M::FIELDS
@@ -71,18 +76,32 @@ pub(crate) fn collection<M: Entity>(path: &str) -> (Vec<(String, RefOr<Schema>)>
         data(component(&record_name::<M>())),
         &[("ETag", ETAG), ("Location", "The record's path")],
     );
-    let item = PathItemBuilder::new()
-        .operation(HttpMethod::Get, with_token(list))
-        .operation(HttpMethod::Post, with_token(create))
-        .build();
+    let item = PathItemBuilder::new().operation(HttpMethod::Get, guarded(list, access, false));
+    let item = if read_only {
+        item
+    } else {
+        item.operation(HttpMethod::Post, guarded(create, access, true))
+    };
     (
         model_components::<M>(),
-        PathsBuilder::new().path(path, item).build(),
+        PathsBuilder::new().path(path, item.build()).build(),
     )
 }
 
-/// The documentation of `M`'s routes at `path/{id}`: read, change and delete one record.
-pub(crate) fn record<M: Entity>(path: &str) -> Paths {
+/// `operation` with its token, and, when only some caller roles may make it, its `403` and
+/// the roles in its description.
+fn guarded(operation: OperationBuilder, access: Access, writing: bool) -> Operation {
+    let Some(names) = access.callers(writing).names() else {
+        return with_token(operation);
+    };
+    let operation = errors(operation, &[StatusCode::FORBIDDEN])
+        .description(Some(format!("For callers with the role {names}.")));
+    with_token(operation)
+}
+
+/// The documentation of `M`'s routes at `path/{id}`: read, change and delete one record (only
+/// read when `read_only`).
+pub(crate) fn record<M: Entity>(path: &str, access: Access, read_only: bool) -> Paths {
     let tag = tag(path);
     let one = |verb: &str, summary: &str| {
         let builder = operation(&tag, format!("{tag}.{verb}"), summary).parameter(parameter(
@@ -131,13 +150,15 @@ pub(crate) fn record<M: Entity>(path: &str) -> Paths {
         data(deleted()),
         &[],
     );
-    let item = PathItemBuilder::new()
-        .operation(HttpMethod::Get, with_token(read))
-        .operation(HttpMethod::Patch, with_token(update))
-        .operation(HttpMethod::Delete, with_token(delete))
-        .build();
+    let item = PathItemBuilder::new().operation(HttpMethod::Get, guarded(read, access, false));
+    let item = if read_only {
+        item
+    } else {
+        item.operation(HttpMethod::Patch, guarded(update, access, true))
+            .operation(HttpMethod::Delete, guarded(delete, access, true))
+    };
     PathsBuilder::new()
-        .path(format!("{path}/{{id}}"), item)
+        .path(format!("{path}/{{id}}"), item.build())
         .build()
 }
 
