@@ -8,6 +8,7 @@
 mod abuse;
 mod aws_auth;
 mod cli;
+mod contract;
 mod handlers;
 mod hardening;
 mod idempotency_cors;
