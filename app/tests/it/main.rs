@@ -9,6 +9,7 @@ mod abuse;
 mod access;
 mod aws_auth;
 mod cli;
+mod contract;
 mod handlers;
 mod hardening;
 mod idempotency_cors;
