@@ -6,6 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::error::{Invalid, Problem, ValidationError};
 use crate::model::{Edit, Field, Kind, Value};
+use crate::rules::SAFE_INTEGER;
 
 /// The longest unknown key an error repeats: a client's typo, not a client's essay.
 const SHOWN_KEY_CHARS: usize = 64;
@@ -110,6 +111,7 @@ impl Form {
 
     /// `json` as `T`: of the right JSON type, within the field's rules, then parsed.
     fn read<T: Value>(&mut self, field: &'static Field, json: Json) -> Option<T> {
+        let json = whole(field, json);
         let Ok(input) = T::Input::deserialize(&json) else {
             let problem = Problem::WrongType(expected(field));
             self.errors.push(ValidationError::new(field.name, problem));
@@ -122,6 +124,20 @@ impl Form {
         T::parse_all(input, field.name)
             .map_err(|invalid| self.errors.extend_from_slice(invalid.errors()))
             .ok()
+    }
+}
+
+/// A whole number's value written with a fraction of zero (`3.0`) as the integer it is: JSON
+/// Schema's `integer` counts it as one, and so do we.
+fn whole(field: &Field, json: Json) -> Json {
+    match (&field.kind, json.as_f64()) {
+        (Kind::Integer, Some(n))
+            if json.is_f64() && n.fract() == 0.0 && n.abs() <= SAFE_INTEGER =>
+        {
+            // Exact: within 2^53 every whole f64 is an i64.
+            Json::from(n as i64)
+        }
+        _ => json,
     }
 }
 

@@ -215,3 +215,21 @@ fn every_models_example_passes_its_own_request_form_and_rules_and_differs_by_num
         "one item: 4 at 3.25"
     );
 }
+
+#[test]
+fn a_whole_number_written_with_a_zero_fraction_is_a_whole_number() {
+    let items = |quantity| json!([{ "sku": "BOLT", "quantity": quantity, "unitPrice": 1 }]);
+    let order =
+        |quantity| json!({ "branchId": BRANCH, "customerId": CUSTOMER, "items": items(quantity) });
+    assert_eq!(
+        new_order(order(json!(3.0))).unwrap().items()[0]
+            .quantity()
+            .get(),
+        3
+    );
+    let refused = new_order(order(json!(2.5))).unwrap_err();
+    assert!(
+        refused.contains("items[0].quantity: must be a whole number"),
+        "{refused}"
+    );
+}

@@ -31,7 +31,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::{AppState, Data};
 use crate::auth::{CallerRole, Identity};
 
@@ -59,6 +59,7 @@ pub(super) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         description = "With a master admin's token: check now instead of reading the cache")),
     responses(
         (status = 200, description = "Every role is up", body = Data<Health>),
+        (status = 400, description = "`fresh` is not true or false, or given twice", body = ErrorBody),
         (status = 503, description = "A role is down", body = Data<Health>),
     )
 )]
@@ -67,9 +68,9 @@ async fn health(
     Extension(cache): Extension<Arc<HealthCache>>,
     caller: Result<Identity, ApiError>,
     uri: Uri,
-) -> (StatusCode, Json<Data<Health>>) {
+) -> Result<(StatusCode, Json<Data<Health>>), ApiError> {
     let detailed = matches!(&caller, Ok(identity) if identity.role() == CallerRole::MASTER_ADMIN);
-    let fresh = detailed && asks_fresh(uri.query());
+    let fresh = asks_fresh(uri.query())? && detailed;
     let (status, Json(mut body)) = cache.check(fresh).await.answer(detailed);
     if detailed {
         body.data.indexes_refused = state
@@ -83,7 +84,7 @@ async fn health(
             })
             .collect();
     }
-    (status, Json(body))
+    Ok((status, Json(body)))
 }
 
 /// `GET /health/live`: the process is up and serving; touches nothing else.
@@ -109,14 +110,25 @@ async fn ready(Extension(cache): Extension<Arc<HealthCache>>) -> (StatusCode, Js
     cache.check(false).await.answer(false)
 }
 
-/// `fresh`, `fresh=1` or `fresh=true` among the query's pairs; anything else is ignored, as
-/// probes add their own parameters.
-fn asks_fresh(query: Option<&str>) -> bool {
-    query.is_some_and(|query| {
-        query
-            .split('&')
-            .any(|pair| matches!(pair, "fresh" | "fresh=1" | "fresh=true"))
-    })
+/// Whether the query says `fresh=true`. Other parameters are ignored, as probes add their
+/// own; `fresh` itself is a boolean, as documented, given once.
+fn asks_fresh(query: Option<&str>) -> Result<bool, ApiError> {
+    let values: Vec<&str> = query
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .filter_map(|pair| match pair.split_once('=') {
+            Some(("fresh", value)) => Some(value),
+            None if pair == "fresh" => Some(""),
+            _ => None,
+        })
+        .collect();
+    match values.as_slice() {
+        [] | ["false"] => Ok(false),
+        ["true"] => Ok(true),
+        _ => Err(ApiError::BadRequest(
+            "fresh: must be true or false, given once".to_owned(),
+        )),
+    }
 }
 
 /// The body of `GET /health/live`.
@@ -523,11 +535,13 @@ mod tests {
     }
 
     #[test]
-    fn fresh_is_read_among_other_query_pairs_and_nothing_else_asks_for_it() {
-        assert!(asks_fresh(Some("fresh=true")));
-        assert!(asks_fresh(Some("x=%00&fresh")));
-        assert!(!asks_fresh(Some("fresh=false")));
-        assert!(!asks_fresh(Some("refresh=true")));
-        assert!(!asks_fresh(None));
+    fn fresh_is_a_boolean_read_among_other_query_pairs_and_nothing_else_asks_for_it() {
+        assert_eq!(asks_fresh(Some("x=%00&fresh=true")).ok(), Some(true));
+        assert_eq!(asks_fresh(Some("fresh=false")).ok(), Some(false));
+        assert_eq!(asks_fresh(Some("refresh=true")).ok(), Some(false));
+        assert_eq!(asks_fresh(None).ok(), Some(false));
+        for refused in ["fresh", "fresh=1", "fresh=INF", "fresh=true&fresh=true"] {
+            assert!(asks_fresh(Some(refused)).is_err(), "{refused}");
+        }
     }
 }

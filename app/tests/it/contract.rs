@@ -59,7 +59,7 @@ fn schemathesis() -> Option<PathBuf> {
 fn token(subject: &str) -> String {
     JwtKeys::new(&SecretString::from(SECRET), TokenPolicy::default())
         .unwrap()
-        .issue(subject, CallerRole::MasterAdmin, Duration::from_secs(3600))
+        .issue(subject, CallerRole::MASTER_ADMIN, Duration::from_secs(3600))
 }
 
 /// A master admin's token whose subject is a stored master admin, so that `GET /me` answers

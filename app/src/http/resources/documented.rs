@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use domain::{Entity, Field, Kind};
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, ParameterIn, PathItemBuilder, Paths, PathsBuilder,
 };
@@ -80,12 +81,30 @@ pub(crate) fn collection<M: Entity>(
     let item = if read_only {
         item
     } else {
-        item.operation(HttpMethod::Post, guarded(create, access, true))
+        item.operation(
+            HttpMethod::Post,
+            linked(guarded(create, access, true), &tag),
+        )
     };
     (
         model_components::<M>(),
         PathsBuilder::new().path(path, item.build()).build(),
     )
+}
+
+/// A create's `201`, linked to the operations on the record it created (by the `id` it
+/// answers): what client generators and API testers follow from a create to its record.
+fn linked(mut create: Operation, tag: &str) -> Operation {
+    if let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") {
+        for verb in ["get", "update", "delete"] {
+            let link = LinkBuilder::new()
+                .operation_id(format!("{tag}.{verb}"))
+                .parameter("id", "$response.body#/data/id")
+                .build();
+            created.links.insert(verb.to_owned(), link.into());
+        }
+    }
+    create
 }
 
 /// `operation` with its token, and, when only some caller roles may make it, its `403` and
