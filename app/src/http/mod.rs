@@ -127,7 +127,15 @@ pub fn router(state: AppState) -> Router {
             routes.merge(mount.router(&state))
         });
     let (routes, mut document) = documented.split_for_parts();
-    overview::document_roles(&mut document, &state.registry.roles());
+    let mut models: Vec<String> = state
+        .registry
+        .bindings()
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    models.sort();
+    models.dedup();
+    overview::document_counts(&mut document, &state.registry.roles(), &models);
     routes
         .merge(openapi::route(document))
         .fallback(unknown_route)

@@ -7,7 +7,8 @@ use axum::Json;
 use domain::{Branch, Id, MasterAdmin, Order};
 use ports::Role;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::path::ParameterStyle;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 use utoipa::{IntoParams, ToSchema};
 
@@ -98,21 +99,29 @@ pub async fn me(State(state): State<AppState>, caller: Identity) -> ApiResult<Js
 pub struct CountsQuery {
     /// A configured connection role (the document lists them: [`document_roles`]).
     role: String,
-    /// 1 to 12 model names separated by commas, such as `branches,orders`; a name not bound on
-    /// the role is a `404`.
-    #[param(
-        pattern = r"^[^,]*[^,\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^,]*(?:,[^,]*[^,\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^,]*){0,11}$"
-    )]
+    /// 1 to 12 model names separated by commas, such as `branches,orders` (the document
+    /// lists the bound ones: [`document_counts`]); a name not bound on the role is a `404`.
     entities: String,
 }
 
 /// The most names one `/counts` request may ask for.
 const MAX_COUNTED: usize = 12;
 
-/// Writes the service's configured connection roles into the document as the values
-/// `/counts?role=` accepts: only the running service knows them.
-pub(crate) fn document_roles(document: &mut OpenApi, roles: &[Role]) {
-    let names: Vec<serde_json::Value> = roles.iter().map(|r| r.as_str().into()).collect();
+/// Writes what only the running service knows into the document's `/counts`: its configured
+/// connection roles as the values `role` accepts, and its bound models' names as those
+/// `entities` lists (comma-separated, 1 to [`MAX_COUNTED`]).
+pub(crate) fn document_counts(document: &mut OpenApi, roles: &[Role], models: &[String]) {
+    let text = |names: Vec<serde_json::Value>| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(names))
+    };
+    let roles: RefOr<Schema> = text(roles.iter().map(|r| r.as_str().into()).collect()).into();
+    let names: RefOr<Schema> = ArrayBuilder::new()
+        .items(text(models.iter().map(|m| m.as_str().into()).collect()))
+        .min_items(Some(1))
+        .max_items(Some(MAX_COUNTED))
+        .into();
     let operation = document
         .paths
         .paths
@@ -120,14 +129,17 @@ pub(crate) fn document_roles(document: &mut OpenApi, roles: &[Role]) {
         .and_then(|item| item.get.as_mut());
     let parameters = operation.and_then(|operation| operation.parameters.as_mut());
     for parameter in parameters.into_iter().flatten() {
-        if let RefOr::T(parameter) = parameter {
-            if parameter.name != "role" {
-                continue;
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        match parameter.name.as_str() {
+            "role" => parameter.schema = Some(roles.clone()),
+            "entities" => {
+                parameter.schema = Some(names.clone());
+                parameter.style = Some(ParameterStyle::Form);
+                parameter.explode = Some(false);
             }
-            let schema = ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(names.clone()));
-            parameter.schema = Some(schema.into());
+            _ => {}
         }
     }
 }
@@ -156,7 +168,7 @@ pub async fn counts(
 ) -> ApiResult<Json<Data<BTreeMap<String, u64>>>> {
     let role = Role::find(&query.role, state.registry.roles())
         .map_err(|unknown| ApiError::BadRequest(unknown.to_string()))?;
-    let names: Vec<&str> = query.entities.split(',').map(str::trim).collect();
+    let names: Vec<&str> = query.entities.split(',').collect();
     if names.iter().any(|name| name.is_empty()) || names.len() > MAX_COUNTED {
         let expected = format!("entities: 1 to {MAX_COUNTED} names separated by commas");
         return Err(ApiError::BadRequest(expected));

@@ -270,4 +270,43 @@ mod tests {
             .as_array()
             .is_some_and(|names| names.contains(&json!("pending"))));
     }
+
+    #[test]
+    fn a_request_form_publishes_each_fields_declared_rules_and_a_record_none() {
+        let new_branch = component::<Branch>("NewBranch");
+        let name = &new_branch["properties"]["name"];
+        assert_eq!(
+            (&name["minLength"], &name["maxLength"]),
+            (&json!(1), &json!(100))
+        );
+        let pattern = name["pattern"].as_str().expect("a pattern");
+        let matches = |text: &str| regex::Regex::new(pattern).unwrap().is_match(text);
+        assert!(matches("  Lyon ") && !matches("   ") && !matches("C\u{0}x"));
+        assert!(component::<Branch>("Branch")["properties"]["name"]
+            .get("maxLength")
+            .is_none());
+
+        let new_order = component::<Order>("NewOrder");
+        let items = &new_order["properties"]["items"];
+        assert_eq!(
+            (&items["minItems"], &items["maxItems"]),
+            (&json!(1), &json!(100))
+        );
+        let quantity = &items["items"]["properties"]["quantity"];
+        assert_eq!(
+            (&quantity["minimum"], &quantity["maximum"]),
+            (&json!(1.0), &json!(1e6))
+        );
+        assert_eq!(
+            new_order["properties"]["status"]["enum"],
+            json!(["pending"])
+        );
+        let change = component::<Order>("OrderChange");
+        assert_eq!(
+            change["properties"]["status"]["enum"]
+                .as_array()
+                .map(Vec::len),
+            Some(4)
+        );
+    }
 }
