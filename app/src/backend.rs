@@ -145,7 +145,8 @@ impl Application {
         }
         let registry =
             (service.bind)(Registry::new(backend.clone()))?.bind_listed(&config.bindings)?;
-        let mounts = (service.routes)();
+        let mut mounts = (service.routes)();
+        mounts.retain(|mount| mount.is_served(&registry));
         for mount in &mounts {
             mount.check(&registry)?;
         }

@@ -104,6 +104,16 @@ impl Registry {
         Ok(self)
     }
 
+    /// Serves `T` on `role` when the deployment configures `role`, and does nothing otherwise:
+    /// for an optional role, such as a reporting copy that only some environments have.
+    pub fn bind_if_configured<T: Entity>(mut self, role: Role) -> Self {
+        // Binding fails only on a role that is not configured.
+        if let Ok(binding) = binder::<T>(&self.backend, role) {
+            self.insert::<T>(role, binding);
+        }
+        self
+    }
+
     /// Serves `T` on `role` from `collection` instead of the collection its name gives: for a
     /// Mongoose model declared with a collection name of its own. Does no I/O.
     ///

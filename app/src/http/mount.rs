@@ -116,6 +116,8 @@ pub struct Mount {
     needs: Vec<(String, Role)>,
     access: Access,
     read_only: bool,
+    /// Left out, rather than refused, when what it reads is not bound.
+    optional: bool,
     roles: Vec<Role>,
     /// The role whose store keeps the answers to its `POST`s with an `Idempotency-Key`.
     answers_kept_on: Option<Role>,
@@ -153,6 +155,7 @@ pub fn crud<M: Entity>(path: &'static str, role: Role, access: Access) -> Mount 
         needs: vec![(plural_name(M::NAME), role)],
         access,
         read_only: false,
+        optional: false,
         roles: vec![role],
         answers_kept_on: Some(role),
         routes: Arc::new(move || crud_routes::<M>(path, role, access, false)),
@@ -168,6 +171,7 @@ pub fn listing<M: Entity>(path: &'static str, role: Role, access: Access) -> Mou
         needs: vec![(plural_name(M::NAME), role)],
         access,
         read_only: true,
+        optional: false,
         roles: vec![role],
         answers_kept_on: None,
         routes: Arc::new(move || crud_routes::<M>(path, role, access, true)),
@@ -187,6 +191,7 @@ pub fn reports() -> Mount {
         needs: needs.iter().map(|(m, r)| (plural_name(m), *r)).collect(),
         access: Access::MASTER_ADMIN,
         read_only: true,
+        optional: false,
         roles: Role::DEFAULTS.to_vec(),
         answers_kept_on: None,
         routes: Arc::new(|| {
@@ -199,6 +204,27 @@ pub fn reports() -> Mount {
 }
 
 impl Mount {
+    /// The same mount, served only when what it reads is bound (a role some deployments
+    /// configure, bound with `Registry::bind_if_configured`), and left out otherwise.
+    pub fn when_bound(self) -> Self {
+        Self {
+            optional: true,
+            ..self
+        }
+    }
+
+    /// Whether the mount is served with `registry`: an optional mount is left out when what it
+    /// reads is not bound.
+    pub fn is_served(&self, registry: &Registry) -> bool {
+        !self.optional || self.needs_bound(registry)
+    }
+
+    fn needs_bound(&self, registry: &Registry) -> bool {
+        self.needs
+            .iter()
+            .all(|(model, role)| registry.model(model, *role).is_ok())
+    }
+
     /// Checks the mount against what is bound.
     ///
     /// # Errors

@@ -113,3 +113,51 @@ async fn a_token_whose_role_the_service_does_not_declare_is_refused() {
         .await
         .error(StatusCode::UNAUTHORIZED, "unauthorized");
 }
+
+const ANALYTICS: Role = Role::named("analytics");
+
+/// Branches on `main`, and a listing on `analytics` when the deployment configures it.
+fn with_optional_role(configured: bool) -> Service {
+    Service {
+        roles: if configured {
+            vec![ANALYTICS]
+        } else {
+            Vec::new()
+        },
+        callers: Vec::new(),
+        bind: |registry| {
+            Ok(registry
+                .bind::<Branch>(Role::MAIN)?
+                .bind_if_configured::<Branch>(ANALYTICS))
+        },
+        routes: || {
+            vec![
+                crud::<Branch>("/branches", Role::MAIN, Access::ANY_CALLER),
+                listing::<Branch>("/analytics/branches", ANALYTICS, Access::ANY_CALLER)
+                    .when_bound(),
+            ]
+        },
+        seeds_demo: false,
+    }
+}
+
+#[tokio::test]
+async fn a_mount_on_an_optional_role_is_served_only_where_the_role_is_configured() {
+    for configured in [false, true] {
+        let service = with_optional_role(configured);
+        let app = TestService::start_service(TestService::memory_config(), service).await;
+        let token = app.token(CallerRole::USER);
+        let reply = app.get("/analytics/branches", &token).await;
+        let expected = if configured {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(reply.status, expected, "configured: {configured}");
+        let document = app.get("/openapi.json", &token).await.body;
+        assert_eq!(
+            document["paths"].get("/analytics/branches").is_some(),
+            configured
+        );
+    }
+}

@@ -295,7 +295,7 @@ mod tests {
         let quantity = &items["items"]["properties"]["quantity"];
         assert_eq!(
             (&quantity["minimum"], &quantity["maximum"]),
-            (&json!(1.0), &json!(1e6))
+            (&json!(1), &json!(1_000_000))
         );
         assert_eq!(
             new_order["properties"]["status"]["enum"],
