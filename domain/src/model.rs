@@ -385,6 +385,18 @@ pub mod __private {
 
     use crate::error::{Invalid, Problem, ValidationError};
 
+    /// `example` (a value type's) brought within a field's `rules`, which may be narrower than
+    /// the type's.
+    pub fn fitted<I: Serialize + serde::de::DeserializeOwned>(
+        example: I,
+        rules: &crate::Rules,
+    ) -> I {
+        let Ok(json) = serde_json::to_value(&example) else {
+            return example;
+        };
+        serde_json::from_value(rules.fit(json)).unwrap_or(example)
+    }
+
     /// The JSON form of a typed request, which the request parser reads.
     pub fn json_of<T: Serialize>(request: &T) -> Result<serde_json::Value, Invalid> {
         serde_json::to_value(request)

@@ -104,6 +104,33 @@ impl Rules {
         format!("^[{WHITE_SPACE}]*{core}[{WHITE_SPACE}]*$")
     }
 
+    /// `value` brought within these rules where it can be: a number into its bounds, text cut
+    /// to its length. What turns a value type's example into a valid example of a field that
+    /// narrows the type's rules (a rating of 1 to 5 on an `i64`).
+    pub fn fit(&self, value: Json) -> Json {
+        match value {
+            Json::Number(number) => {
+                let n = number.as_f64().unwrap_or_default();
+                let fitted = n
+                    .max(self.minimum.unwrap_or(f64::MIN))
+                    .min(self.maximum.unwrap_or(f64::MAX));
+                match number.as_i64() {
+                    // Within ±2^53 a whole f64 is exactly an i64.
+                    Some(_) if fitted.fract() == 0.0 && fitted.abs() <= SAFE_INTEGER => {
+                        Json::from(fitted as i64)
+                    }
+                    Some(_) => Json::Number(number),
+                    None => Json::from(fitted),
+                }
+            }
+            Json::String(text) => match self.max_length {
+                Some(max) => Json::String(text.chars().take(max).collect()),
+                None => Json::String(text),
+            },
+            other => other,
+        }
+    }
+
     /// Checks a request's JSON value for a field against these rules, before it is read into
     /// the field's type. Values of another JSON type pass: reading them fails with the type's
     /// own message.

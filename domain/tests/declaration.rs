@@ -233,3 +233,26 @@ fn a_whole_number_written_with_a_zero_fraction_is_a_whole_number() {
         "{refused}"
     );
 }
+
+/// A model whose fields narrow their types' rules.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, domain::Model)]
+struct Rated {
+    #[model(min = 1, max = 5)]
+    rating: Option<i64>,
+    #[model(max_length = 3)]
+    code: String,
+}
+
+#[test]
+fn examples_fit_the_rules_a_field_narrows_and_requests_are_held_to_them() {
+    for n in 0..10 {
+        let rated = Rated::example(n).unwrap();
+        assert!((1..=5).contains(&rated.rating.unwrap()), "{rated:?}");
+    }
+    let refused = Rated::from_request(json!({ "rating": 6, "code": "ABCD" })).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "rating: must be at most 5; code: must be at most 3 characters"
+    );
+    assert!(Rated::from_request(json!({ "rating": null, "code": "AB" })).is_ok());
+}

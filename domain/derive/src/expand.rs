@@ -142,15 +142,22 @@ fn model_impl(model: &Declaration) -> TokenStream {
             }
         }
     });
-    let examples = requested(model).map(|f| {
-        let (ident, ty) = (&f.ident, &f.ty);
-        let example = quote! { <#ty as ::domain::Value>::example(n) };
-        if f.default {
-            quote! { #ident: ::core::option::Option::Some(#example), }
-        } else {
-            quote! { #ident: #example, }
-        }
-    });
+    let examples = fields()
+        .filter(|(_, f)| f.edit != Edit::Derived)
+        .map(|(i, f)| {
+            let (ident, ty) = (&f.ident, &f.ty);
+            let example = quote! {
+                ::domain::__private::fitted(
+                    <#ty as ::domain::Value>::example(n),
+                    &<Self as ::domain::Model>::FIELDS[#i].rules,
+                )
+            };
+            if f.default {
+                quote! { #ident: ::core::option::Option::Some(#example), }
+            } else {
+                quote! { #ident: #example, }
+            }
+        });
     let filters = model.fields.iter().filter(|f| f.filter).map(|f| {
         let (ident, name) = (&f.ident, &f.name);
         quote! { #name => ::domain::Value::key(&self.#ident), }
