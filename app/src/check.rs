@@ -22,43 +22,13 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use adapters_mongo::{Finding, IndexStatus, ScanReport};
-use ports::{RepositoryError, Role, UnknownRole};
-use registry::{Backend, Registry, RegistryError};
+use ports::Role;
+use registry::Registry;
 
-use crate::bindings;
+use crate::stored_data::{self, one_line, BoundCollection, StoredDataError};
 
 /// How often a scan reports progress on stderr, in documents.
 pub const PROGRESS_EVERY: u64 = 10_000;
-
-/// Why `app check` could not check everything.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckError {
-    /// The service runs in memory: nothing is stored to check.
-    #[error(
-        "app check reads the documents stored in MongoDB, and the service runs in memory: set \
-         MONGO_URI (and MASTER_ADMIN_MONGO_URI, AUTH_JWT_SECRET) as for `app serve`"
-    )]
-    InMemory,
-    /// `--role` names a role that is not configured.
-    #[error(transparent)]
-    UnknownRole(#[from] UnknownRole),
-    /// A binding listed by the registry could not be looked up.
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    /// A collection could not be read to the end: the database is unreachable, or refused.
-    #[error("{model} on the {role} role could not be read to the end: {error}")]
-    Scan {
-        /// The model, by its plural name.
-        model: String,
-        /// The role.
-        role: Role,
-        /// What the database answered.
-        error: RepositoryError,
-    },
-    /// The report could not be written.
-    #[error("could not write the report: {0}")]
-    Output(#[from] io::Error),
-}
 
 /// What one collection held.
 #[derive(Debug, Clone)]
@@ -110,8 +80,8 @@ impl CheckSummary {
 /// be read.
 ///
 /// # Errors
-/// See [`CheckError`].
-pub async fn run(registry: &Registry, role: Option<Role>) -> Result<ExitCode, CheckError> {
+/// See [`StoredDataError`].
+pub async fn run(registry: &Registry, role: Option<Role>) -> Result<ExitCode, StoredDataError> {
     let summary = check(registry, role, &mut io::stdout(), &mut io::stderr()).await?;
     Ok(if summary.passed() {
         ExitCode::SUCCESS
@@ -125,72 +95,64 @@ pub async fn run(registry: &Registry, role: Option<Role>) -> Result<ExitCode, Ch
 /// read and progress to `progress`.
 ///
 /// # Errors
-/// [`CheckError::InMemory`] on the in-memory backend; [`CheckError::UnknownRole`] for a role
-/// that is not configured; [`CheckError::Scan`] when a collection cannot be read to the end.
+/// [`StoredDataError::InMemory`] on the in-memory backend; [`StoredDataError::UnknownRole`]
+/// for a role that is not configured; [`StoredDataError::Database`] when a collection cannot
+/// be read to the end.
 pub async fn check(
     registry: &Registry,
     role: Option<Role>,
     out: &mut (dyn Write + Send),
     progress: &mut (dyn Write + Send),
-) -> Result<CheckSummary, CheckError> {
-    if let Backend::Memory(_) = registry.backend() {
-        return Err(CheckError::InMemory);
-    }
-    let roles = bindings::roles(registry, role)?;
+) -> Result<CheckSummary, StoredDataError> {
     let mut summary = CheckSummary::default();
-    for role in &roles {
-        let models = bindings::models_on(registry, *role);
-        if models.is_empty() {
-            writeln!(out, "{role}: no model is bound on this role")?;
-        }
-        for model in models {
-            let Some(stored) = registry.model(&model, *role)?.stored() else {
-                writeln!(out, "{role}/{model}: not stored in MongoDB, skipped")?;
-                summary.skipped.push(format!("{model}@{role}"));
-                continue;
-            };
-            let label = format!("{role}/{model}");
-            let report = stored
-                .scan(|read| {
-                    if read % PROGRESS_EVERY == 0 {
-                        // Progress is a courtesy: a closed stderr must not stop the check.
-                        let _ = writeln!(progress, "{label}: {read} documents read…");
-                    }
-                })
-                .await
-                .map_err(|error| CheckError::Scan {
-                    model: model.clone(),
-                    role: *role,
-                    error,
-                })?;
-            write_report(out, &label, &report)?;
-            // Only where writes would create them anyway; otherwise `app indexes --diff`.
-            let indexes = match stored.creates_indexes() {
-                true => Some(
-                    stored
-                        .ensure_indexes()
-                        .await
-                        .map_err(|error| CheckError::Scan {
-                            model: model.clone(),
-                            role: *role,
-                            error,
-                        })?,
-                ),
-                false => stored.index_status(),
-            };
+    let walked = stored_data::walk("check", registry, role, out, &mut summary.skipped)?;
+    for (role, collections) in &walked {
+        for collection in collections {
+            let (checked, indexes) = check_one(collection, *role, out, progress).await?;
             if let Some(IndexStatus::Refused { reason }) = &indexes {
                 writeln!(out, "  indexes refused: {}", one_line(reason))?;
-                summary.refused_indexes.push(format!("{model}@{role}"));
+                summary
+                    .refused_indexes
+                    .push(format!("{}@{role}", checked.model));
             }
-            summary.collections.push(CollectionCheck {
-                model,
-                role: *role,
-                report,
-            });
+            summary.collections.push(checked);
         }
     }
-    write_summary(out, &roles, &summary)?;
+    write_summary(out, &stored_data::role_names(&walked), &summary)?;
     Ok(summary)
+}
+
+/// One collection read to the end, and the status of its declared indexes.
+async fn check_one(
+    collection: &BoundCollection,
+    role: Role,
+    out: &mut (dyn Write + Send),
+    progress: &mut (dyn Write + Send),
+) -> Result<(CollectionCheck, Option<IndexStatus>), StoredDataError> {
+    let BoundCollection { model, stored } = collection;
+    let failed = StoredDataError::database(model, role);
+    let label = format!("{role}/{model}");
+    let report = stored
+        .scan(|read| {
+            if read % PROGRESS_EVERY == 0 {
+                // Progress is a courtesy: a closed stderr must not stop the check.
+                let _ = writeln!(progress, "{label}: {read} documents read…");
+            }
+        })
+        .await
+        .map_err(&failed)?;
+    write_report(out, &label, &report)?;
+    // Only where writes would create them anyway; otherwise `app indexes diff`.
+    let indexes = match stored.creates_indexes() {
+        true => Some(stored.ensure_indexes().await.map_err(&failed)?),
+        false => stored.index_status(),
+    };
+    let checked = CollectionCheck {
+        model: model.clone(),
+        role,
+        report,
+    };
+    Ok((checked, indexes))
 }
 
 fn write_report(out: &mut dyn Write, label: &str, report: &ScanReport) -> io::Result<()> {
@@ -238,14 +200,13 @@ fn write_findings(
     Ok(())
 }
 
-fn write_summary(out: &mut dyn Write, roles: &[Role], summary: &CheckSummary) -> io::Result<()> {
-    let roles: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+fn write_summary(out: &mut dyn Write, roles: &str, summary: &CheckSummary) -> io::Result<()> {
     writeln!(
         out,
         "checked {} collections on {}: {} documents read, {} cannot be read, {} would fail \
          validation",
         summary.collections.len(),
-        roles.join(", "),
+        roles,
         summary.documents(),
         summary.unreadable(),
         summary.would_fail()
@@ -274,13 +235,6 @@ fn write_summary(out: &mut dyn Write, roles: &[Role], summary: &CheckSummary) ->
     Ok(())
 }
 
-/// A stored value may hold anything, line breaks included: one report line per finding.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -302,21 +256,5 @@ mod tests {
             })
         );
         assert!(parse(&["app", "check", "--role", "Main!"]).is_err());
-    }
-
-    #[tokio::test]
-    async fn on_the_in_memory_backend_check_refuses_naming_mongo_uri() {
-        let registry = Registry::new(Backend::memory(Role::DEFAULTS));
-        let (mut out, mut progress) = (Vec::new(), Vec::new());
-        let err = check(&registry, None, &mut out, &mut progress)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, CheckError::InMemory), "{err:?}");
-        assert!(err.to_string().contains("MONGO_URI"), "{err}");
-    }
-
-    #[test]
-    fn a_reason_with_line_breaks_is_reported_on_one_line() {
-        assert_eq!(one_line("a\nb\tc"), "a b c");
     }
 }

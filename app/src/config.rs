@@ -46,21 +46,15 @@ pub enum Command {
         role: Option<ports::Role>,
     },
     /// Compare the indexes of every bound collection (MongoDB only) with those the models
-    /// declare (`--diff`), or create the missing ones (`--sync`, and drop the undeclared ones
-    /// with `--drop-extra`); fail if anything still differs. See `app::indexes`.
+    /// declare (`diff`), or create the missing ones (`sync`, and drop the undeclared ones with
+    /// `--drop-extra`); fail if anything still differs. See `app::indexes`.
     Indexes {
         /// Only the collections bound on this role.
-        #[arg(long, value_parser = ports::Role::new)]
+        #[arg(long, value_parser = ports::Role::new, global = true)]
         role: Option<ports::Role>,
-        /// List the missing, extra and conflicting indexes; change nothing.
-        #[arg(long, conflicts_with = "sync", required_unless_present = "sync")]
-        diff: bool,
-        /// Create the missing indexes; never drop one unless `--drop-extra` is given.
-        #[arg(long)]
-        sync: bool,
-        /// With `--sync`: also drop the indexes the models do not declare (never `_id`).
-        #[arg(long, conflicts_with = "diff")]
-        drop_extra: bool,
+        /// What to do.
+        #[command(subcommand)]
+        mode: crate::indexes::IndexesMode,
     },
 }
 

@@ -1,5 +1,6 @@
-//! `app indexes [--role R] --diff | --sync [--drop-extra]`: the indexes of every bound
-//! collection against those its model declares, as Mongoose's `diffIndexes` and `syncIndexes`.
+//! `app indexes [--role R] diff | sync [--drop-extra]` (or, as deploy scripts write it,
+//! `--diff` and `--sync`): the indexes of every bound collection against those its model
+//! declares, as Mongoose's `diffIndexes` and `syncIndexes`.
 //!
 //! The service creates the declared indexes itself before a repository's first write, unless
 //! `MONGO_AUTO_INDEX=false`: production turns that off so that no request ever starts an index
@@ -29,65 +30,25 @@ use adapters_mongo::{
     DeclaredIndexes, IndexConflict, IndexDiff, IndexSpec, IndexSync, MongoIdempotencyStore,
     IDEMPOTENCY_COLLECTION,
 };
-use ports::{RepositoryError, Role, UnknownRole};
-use registry::{Backend, Registry, RegistryError, StoredCollection};
+use ports::{RepositoryError, Role};
+use registry::{Backend, Registry, StoredCollection};
 
-use crate::bindings;
+use crate::stored_data::{self, one_line, StoredDataError};
 
-/// What `app indexes` is asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What `app indexes` is asked to do: a subcommand (`app indexes diff`, `app indexes sync
+/// --drop-extra`), also reached by the flags deploy scripts already use (`--diff`, `--sync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
 pub enum IndexesMode {
-    /// Compare only (`--diff`).
+    /// List the missing, extra and conflicting indexes; change nothing.
+    #[command(long_flag = "diff")]
     Diff,
-    /// Create what is missing, and drop the extra indexes when `drop_extra` (`--sync
-    /// [--drop-extra]`).
+    /// Create the missing indexes; never drop one unless `--drop-extra` is given.
+    #[command(long_flag = "sync")]
     Sync {
-        /// Also drop the indexes the models do not declare.
+        /// Also drop the indexes the models do not declare (never `_id`).
+        #[arg(long)]
         drop_extra: bool,
     },
-}
-
-impl IndexesMode {
-    /// The mode the command-line flags ask for; clap has already made sure that exactly one
-    /// of `--diff` and `--sync` is given, and `--drop-extra` only with `--sync`.
-    pub fn from_flags(diff: bool, sync: bool, drop_extra: bool) -> Self {
-        if sync && !diff {
-            Self::Sync { drop_extra }
-        } else {
-            Self::Diff
-        }
-    }
-}
-
-/// Why `app indexes` could not look at every collection.
-#[derive(Debug, thiserror::Error)]
-pub enum IndexesError {
-    /// The service runs in memory: there are no indexes to manage.
-    #[error(
-        "app indexes manages the indexes of the MongoDB collections, and the service runs in \
-         memory: set MONGO_URI (and MASTER_ADMIN_MONGO_URI, AUTH_JWT_SECRET) as for `app serve`"
-    )]
-    InMemory,
-    /// `--role` names a role that is not configured.
-    #[error(transparent)]
-    UnknownRole(#[from] UnknownRole),
-    /// A binding listed by the registry could not be looked up.
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    /// A collection's indexes could not be read or changed: the database is unreachable, or
-    /// refused to list them.
-    #[error("the indexes of {model} on the {role} role could not be read: {error}")]
-    Database {
-        /// The model, by its plural name.
-        model: String,
-        /// The role.
-        role: Role,
-        /// What the database answered.
-        error: RepositoryError,
-    },
-    /// The report could not be written.
-    #[error("could not write the report: {0}")]
-    Output(#[from] io::Error),
 }
 
 /// One collection: how its indexes differed, and what a sync did.
@@ -166,12 +127,12 @@ impl IndexesSummary {
 /// `app indexes`: [`indexes`] on stdout; exit status 1 when the summary did not pass.
 ///
 /// # Errors
-/// See [`IndexesError`].
+/// See [`StoredDataError`].
 pub async fn run(
     registry: &Registry,
     role: Option<Role>,
     mode: IndexesMode,
-) -> Result<ExitCode, IndexesError> {
+) -> Result<ExitCode, StoredDataError> {
     let summary = indexes(registry, role, mode, &mut io::stdout()).await?;
     Ok(if summary.passed() {
         ExitCode::SUCCESS
@@ -185,42 +146,30 @@ pub async fn run(
 /// collection's outcome to `out` as soon as it is known.
 ///
 /// # Errors
-/// [`IndexesError::InMemory`] on the in-memory backend; [`IndexesError::UnknownRole`] for a
-/// role that is not configured; [`IndexesError::Database`] when a collection's indexes cannot
-/// be read or the database stops answering (what was done before stays done).
+/// [`StoredDataError::InMemory`] on the in-memory backend; [`StoredDataError::UnknownRole`]
+/// for a role that is not configured; [`StoredDataError::Database`] when a collection's
+/// indexes cannot be read or the database stops answering (what was done before stays done).
 pub async fn indexes(
     registry: &Registry,
     role: Option<Role>,
     mode: IndexesMode,
     out: &mut (dyn Write + Send),
-) -> Result<IndexesSummary, IndexesError> {
-    if let Backend::Memory(_) = registry.backend() {
-        return Err(IndexesError::InMemory);
-    }
-    let roles = bindings::roles(registry, role)?;
+) -> Result<IndexesSummary, StoredDataError> {
     let mut summary = IndexesSummary::default();
-    for role in &roles {
-        let models = bindings::models_on(registry, *role);
-        if models.is_empty() {
-            writeln!(out, "{role}: no model is bound on this role")?;
-        }
-        for model in models {
-            let Some(stored) = registry.model(&model, *role)?.stored() else {
-                writeln!(out, "{role}/{model}: not stored in MongoDB, skipped")?;
-                summary.skipped.push(format!("{model}@{role}"));
-                continue;
-            };
-            let collection = compare(&stored, &model, *role, mode).await?;
-            write_collection(out, &collection)?;
-            summary.collections.push(collection);
+    let walked = stored_data::walk("indexes", registry, role, out, &mut summary.skipped)?;
+    for (role, collections) in &walked {
+        for collection in collections {
+            let compared = compare(&collection.stored, &collection.model, *role, mode).await?;
+            write_collection(out, &compared)?;
+            summary.collections.push(compared);
         }
         if let Some(records) = idempotency_records(registry, *role) {
-            let collection = compare(&records, IDEMPOTENCY_COLLECTION, *role, mode).await?;
-            write_collection(out, &collection)?;
-            summary.collections.push(collection);
+            let compared = compare(&records, IDEMPOTENCY_COLLECTION, *role, mode).await?;
+            write_collection(out, &compared)?;
+            summary.collections.push(compared);
         }
     }
-    write_summary(out, &roles, mode, &summary)?;
+    write_summary(out, &stored_data::role_names(&walked), mode, &summary)?;
     Ok(summary)
 }
 
@@ -279,16 +228,12 @@ async fn compare(
     model: &str,
     role: Role,
     mode: IndexesMode,
-) -> Result<CollectionIndexes, IndexesError> {
-    let failed = |error| IndexesError::Database {
-        model: model.to_owned(),
-        role,
-        error,
-    };
-    let diff = what.diff().await.map_err(failed)?;
+) -> Result<CollectionIndexes, StoredDataError> {
+    let failed = StoredDataError::database(model, role);
+    let diff = what.diff().await.map_err(&failed)?;
     let sync = match mode {
         IndexesMode::Diff => None,
-        IndexesMode::Sync { drop_extra } => Some(what.sync(drop_extra).await.map_err(failed)?),
+        IndexesMode::Sync { drop_extra } => Some(what.sync(drop_extra).await.map_err(&failed)?),
     };
     Ok(CollectionIndexes {
         model: model.to_owned(),
@@ -365,7 +310,7 @@ fn write_conflicts(out: &mut dyn Write, conflicts: &[IndexConflict]) -> io::Resu
     for conflict in conflicts {
         writeln!(
             out,
-            "  conflicting: declared {}, present {}: drop it, then run `app indexes --sync`",
+            "  conflicting: declared {}, present {}: drop it, then run `app indexes sync`",
             conflict.declared, conflict.present
         )?;
     }
@@ -374,11 +319,10 @@ fn write_conflicts(out: &mut dyn Write, conflicts: &[IndexConflict]) -> io::Resu
 
 fn write_summary(
     out: &mut dyn Write,
-    roles: &[Role],
+    roles: &str,
     mode: IndexesMode,
     summary: &IndexesSummary,
 ) -> io::Result<()> {
-    let roles: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
     let when = match mode {
         IndexesMode::Diff => "",
         IndexesMode::Sync { .. } => " after the sync",
@@ -387,7 +331,7 @@ fn write_summary(
         out,
         "{} collections on {}{when}: {} missing, {} extra, {} conflicting",
         summary.collections.len(),
-        roles.join(", "),
+        roles,
         summary.missing(),
         summary.extra(),
         summary.conflicting()
@@ -403,10 +347,10 @@ fn advice(mode: IndexesMode, summary: &IndexesSummary) -> String {
     let mut steps = Vec::new();
     if let IndexesMode::Diff = mode {
         if summary.missing() > 0 {
-            steps.push("`app indexes --sync` creates the missing indexes");
+            steps.push("`app indexes sync` creates the missing indexes");
         }
         if summary.extra() > 0 {
-            steps.push("`app indexes --sync --drop-extra` also drops the extra ones");
+            steps.push("`app indexes sync --drop-extra` also drops the extra ones");
         }
     }
     let refused = summary
@@ -425,13 +369,6 @@ fn advice(mode: IndexesMode, summary: &IndexesSummary) -> String {
     steps.join("; ")
 }
 
-/// A server's reason may hold line breaks: one report line per refusal.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -440,26 +377,31 @@ mod tests {
     use crate::config::{Cli, Command};
 
     #[test]
-    fn indexes_takes_diff_or_sync_and_drop_extra_only_with_sync() {
+    fn indexes_takes_diff_or_sync_as_subcommands_or_as_the_flags_deploy_scripts_use() {
         let parse = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.command);
-        assert_eq!(
-            parse(&["app", "indexes", "--diff"]).unwrap(),
-            Some(Command::Indexes {
-                role: None,
-                diff: true,
-                sync: false,
-                drop_extra: false
-            })
-        );
-        assert_eq!(
-            parse(&["app", "indexes", "--role", "main", "--sync", "--drop-extra"]).unwrap(),
-            Some(Command::Indexes {
-                role: Some(Role::MAIN),
-                diff: false,
-                sync: true,
-                drop_extra: true
-            })
-        );
+        let indexes = |role, mode| Some(Command::Indexes { role, mode });
+        let sync = |drop_extra| IndexesMode::Sync { drop_extra };
+        for (args, expected) in [
+            (
+                &["app", "indexes", "diff"][..],
+                indexes(None, IndexesMode::Diff),
+            ),
+            (
+                &["app", "indexes", "--diff"],
+                indexes(None, IndexesMode::Diff),
+            ),
+            (&["app", "indexes", "sync"], indexes(None, sync(false))),
+            (
+                &["app", "indexes", "--role", "main", "--sync", "--drop-extra"],
+                indexes(Some(Role::MAIN), sync(true)),
+            ),
+            (
+                &["app", "indexes", "sync", "--drop-extra", "--role", "main"],
+                indexes(Some(Role::MAIN), sync(true)),
+            ),
+        ] {
+            assert_eq!(parse(args).unwrap(), expected, "{args:?}");
+        }
         for refused in [
             &["app", "indexes"][..],
             &["app", "indexes", "--diff", "--sync"],
@@ -469,27 +411,5 @@ mod tests {
         ] {
             assert!(parse(refused).is_err(), "{refused:?}");
         }
-    }
-
-    #[test]
-    fn the_mode_follows_the_flags() {
-        assert_eq!(
-            IndexesMode::from_flags(true, false, false),
-            IndexesMode::Diff
-        );
-        assert_eq!(
-            IndexesMode::from_flags(false, true, true),
-            IndexesMode::Sync { drop_extra: true }
-        );
-    }
-
-    #[tokio::test]
-    async fn on_the_in_memory_backend_indexes_refuses_naming_mongo_uri() {
-        let registry = Registry::new(Backend::memory(Role::DEFAULTS));
-        let err = indexes(&registry, None, IndexesMode::Diff, &mut Vec::new())
-            .await
-            .unwrap_err();
-        assert!(matches!(err, IndexesError::InMemory), "{err:?}");
-        assert!(err.to_string().contains("MONGO_URI"), "{err}");
     }
 }

@@ -17,11 +17,11 @@ Module map:
 
 pub mod auth;
 pub mod backend;
-mod bindings;
 pub mod check;
 pub mod config;
 pub mod demo;
 pub mod http;
 pub mod indexes;
 pub mod lambda;
+pub mod stored_data;
 pub mod telemetry;

@@ -85,13 +85,7 @@ async fn run(cli: Cli, command: Command) -> Result<ExitCode, Box<dyn std::error:
         Command::Check { role } => app::check::run(&application.state.registry, role)
             .await
             .map_err(Into::into),
-        Command::Indexes {
-            role,
-            diff,
-            sync,
-            drop_extra,
-        } => {
-            let mode = app::indexes::IndexesMode::from_flags(diff, sync, drop_extra);
+        Command::Indexes { role, mode } => {
             app::indexes::run(&application.state.registry, role, mode)
                 .await
                 .map_err(Into::into)

@@ -5,8 +5,9 @@
 // A failed unwrap in a test is the assertion failing, with its value shown.
 
 use app::auth::CallerRole;
-use app::check::{check, CheckError, CheckSummary};
+use app::check::{check, CheckSummary};
 use app::config::AppConfig;
+use app::stored_data::StoredDataError;
 use axum::http::Method;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
@@ -150,7 +151,7 @@ fn counts(summary: &CheckSummary, model: &str, role: Role) -> (u64, u64, u64) {
 async fn run_check(
     app: &TestService,
     role: Option<Role>,
-) -> (Result<CheckSummary, CheckError>, String) {
+) -> (Result<CheckSummary, StoredDataError>, String) {
     let (mut out, mut progress) = (Vec::new(), Vec::new());
     let result = check(
         &app.application().state.registry,
@@ -274,7 +275,7 @@ async fn check_passes_on_clean_databases_and_can_be_limited_to_one_role() {
     let (result, _) = run_check(&app, Some(billing)).await;
     let err = result.unwrap_err();
     assert!(
-        matches!(err, CheckError::UnknownRole(_)) && err.to_string().contains("billing"),
+        matches!(err, StoredDataError::UnknownRole(_)) && err.to_string().contains("billing"),
         "{err}"
     );
     app.finish().await;

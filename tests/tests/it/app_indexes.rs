@@ -1,4 +1,5 @@
-//! `app indexes --diff / --sync [--drop-extra]` against the test server (`MONGO_TEST_URI`),
+//! `app indexes diff / sync [--drop-extra]` (also `--diff`, `--sync`) against the test server
+//! (`MONGO_TEST_URI`),
 //! through the library function the command runs, on the registry `serve` builds; and
 //! `MONGO_AUTO_INDEX=false`, with which writes never send `createIndexes`, counted from the
 //! driver's command events.
