@@ -15,11 +15,12 @@ use crate::http::serve::{
     ServeLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SHUTDOWN_GRACE,
 };
+use crate::mongo_options::{MongoOptions, PER_ROLE_HELP};
 use crate::telemetry::LogFormat;
 
 /// The back-office service.
 #[derive(Debug, Parser)]
-#[command(name = "app", version, about)]
+#[command(name = "app", version, about, after_long_help = PER_ROLE_HELP)]
 pub struct Cli {
     /// What to run; without one, `lambda` inside AWS Lambda and `serve` elsewhere.
     #[command(subcommand)]
@@ -227,6 +228,10 @@ pub struct Settings {
     /// (`https://a.example,https://b.example`); unset or empty: no CORS headers at all.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", global = true)]
     pub cors_allowed_origins: Option<String>,
+    /// The other MongoDB settings with a fixed name (last: their help heading holds for
+    /// every flag after them).
+    #[command(flatten)]
+    pub mongo: MongoOptions,
 }
 
 /// How long a request may take unless `REQUEST_TIMEOUT_MS` says otherwise.
@@ -422,15 +427,19 @@ impl Settings {
         }
     }
 
-    // The URIs may come from flags; the other Mongo options only from the environment.
+    // Fixed-name settings come from flags or their variables (clap read both); the per-role
+    // ones only from the environment.
     fn lookup(&self, name: &str) -> Option<String> {
         use secrecy::ExposeSecret;
         let exposed =
             |uri: &Option<SecretString>| uri.as_ref().map(|s| s.expose_secret().to_owned());
         match name {
-            "MONGO_URI" => exposed(&self.mongo_uri),
-            "MASTER_ADMIN_MONGO_URI" => exposed(&self.master_admin_mongo_uri),
-            other => std::env::var(other).ok(),
+            adapters_mongo::MONGO_URI => exposed(&self.mongo_uri),
+            adapters_mongo::MASTER_ADMIN_MONGO_URI => exposed(&self.master_admin_mongo_uri),
+            other => self
+                .mongo
+                .get(other)
+                .unwrap_or_else(|| std::env::var(other).ok()),
         }
     }
 }

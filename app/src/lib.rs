@@ -23,5 +23,6 @@ pub mod demo;
 pub mod http;
 pub mod indexes;
 pub mod lambda;
+pub mod mongo_options;
 pub mod stored_data;
 pub mod telemetry;

@@ -313,3 +313,41 @@ fn first_request_line(runtime: &TcpListener, running: &mut Running) -> String {
     }
     String::from_utf8_lossy(&head).into_owned()
 }
+
+/// The variables of the README's settings table, as its first column writes them (a row may
+/// name several: `MONGO_MAX_POOL_SIZE_<ROLE>`, `MONGO_MIN_POOL_SIZE_<ROLE>`, …).
+fn documented_settings() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("the README is beside the crates");
+    let table = readme
+        .split("| variable | default | meaning |")
+        .nth(1)
+        .expect("the README has its settings table");
+    table
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| line.split('|').nth(1))
+        .flat_map(|cell| {
+            cell.split(',')
+                .map(|name| name.trim().trim_matches('`').to_owned())
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+#[test]
+fn every_setting_in_the_readme_is_listed_by_help_the_per_role_ones_as_patterns() {
+    let output = app(&["--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    let documented = documented_settings();
+    assert!(documented.len() > 30, "{documented:?}");
+    for name in documented {
+        assert!(help.contains(&name), "`app --help` does not list {name}");
+    }
+    assert!(
+        !help.contains("mongodb://"),
+        "no value of a URI is shown: {help}"
+    );
+}
