@@ -25,10 +25,10 @@ pub use names::{
     MONGO_READ_ONLY, MONGO_READ_PREFERENCE, MONGO_ROLES, MONGO_SERVER_SELECTION_TIMEOUT_MS,
     MONGO_URI, MONGO_WRITE_CONCERN,
 };
+pub(crate) use role::{role_over_global_over_uri, ClientSettings};
 pub use role::{RoleOptions, RoleSettings};
 
 use names::variable_of;
-use role::ClientSettings;
 use values::{invalid_number, pool_number, positive, switch};
 
 /// The pool size when neither the settings nor the URI's `maxPoolSize` give one.

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use mongodb::options::{ReadConcern, ReadPreference, WriteConcern};
+use mongodb::options::{
+    ClientOptions, ConnectionString, ReadConcern, ReadPreference, WriteConcern,
+};
 use ports::Role;
 
 use super::error::ConfigError;
@@ -122,6 +124,75 @@ pub(crate) struct ClientSettings {
     pub(crate) app_name: Option<String>,
 }
 
+/// Role over global over URI: the one place that decides which value each client option
+/// takes. A role's own pool option ([`RoleOptions`]) wins; else the settings-wide one
+/// (`MongoSettings::with_*`, `MONGO_*`); else the URI's. Timeouts and the application name are
+/// not per role, so only the last two layers count for them. `None` leaves the driver's
+/// default (the crate's, for the pool size).
+///
+/// `uri` is the URI's layer as the caller has it: the parsed connection string when no I/O
+/// is allowed (client sharing, the pool limit), the driver's options once a client is made;
+/// empty for the settings' own view.
+pub(crate) fn role_over_global_over_uri(
+    role: &RoleOptions,
+    global: &ClientSettings,
+    uri: ClientSettings,
+) -> ClientSettings {
+    ClientSettings {
+        max_pool_size: role
+            .max_pool_size
+            .or(global.max_pool_size)
+            .or(uri.max_pool_size),
+        min_pool_size: role
+            .min_pool_size
+            .or(global.min_pool_size)
+            .or(uri.min_pool_size),
+        max_connecting: role
+            .max_connecting
+            .or(global.max_connecting)
+            .or(uri.max_connecting),
+        max_idle_time: role
+            .max_idle_time
+            .or(global.max_idle_time)
+            .or(uri.max_idle_time),
+        server_selection_timeout: global
+            .server_selection_timeout
+            .or(uri.server_selection_timeout),
+        connect_timeout: global.connect_timeout.or(uri.connect_timeout),
+        app_name: global.app_name.clone().or(uri.app_name),
+    }
+}
+
+impl From<&ConnectionString> for ClientSettings {
+    /// The options the connection string sets, read without I/O.
+    fn from(uri: &ConnectionString) -> Self {
+        Self {
+            max_pool_size: uri.max_pool_size,
+            min_pool_size: uri.min_pool_size,
+            max_connecting: uri.max_connecting,
+            max_idle_time: uri.max_idle_time,
+            server_selection_timeout: uri.server_selection_timeout,
+            connect_timeout: uri.connect_timeout,
+            app_name: uri.app_name.clone(),
+        }
+    }
+}
+
+impl From<&ClientOptions> for ClientSettings {
+    /// The same options as the driver parsed them for a client (after any SRV lookup).
+    fn from(options: &ClientOptions) -> Self {
+        Self {
+            max_pool_size: options.max_pool_size,
+            min_pool_size: options.min_pool_size,
+            max_connecting: options.max_connecting,
+            max_idle_time: options.max_idle_time,
+            server_selection_timeout: options.server_selection_timeout,
+            connect_timeout: options.connect_timeout,
+            app_name: options.app_name.clone(),
+        }
+    }
+}
+
 impl RoleSettings {
     pub(super) fn parse(variable: String, text: &str) -> Result<Self, ConfigError> {
         let uri = MongoUri::parse(text).map_err(|problem| match problem {
@@ -142,15 +213,10 @@ impl RoleSettings {
         })
     }
 
-    /// The client options of this role: its own pool options over the settings-wide ones.
-    pub(crate) fn client_settings(&self) -> ClientSettings {
-        let own = &self.role_options;
-        let mut options = self.options.clone();
-        options.max_pool_size = own.max_pool_size.or(options.max_pool_size);
-        options.min_pool_size = own.min_pool_size.or(options.min_pool_size);
-        options.max_connecting = own.max_connecting.or(options.max_connecting);
-        options.max_idle_time = own.max_idle_time.or(options.max_idle_time);
-        options
+    /// The client options of this role: its own pool options over the settings-wide ones,
+    /// the URI's left out.
+    fn client_settings(&self) -> ClientSettings {
+        role_over_global_over_uri(&self.role_options, &self.options, ClientSettings::default())
     }
 
     /// The role's own options (read preference, concerns, read-only, pool).
@@ -223,23 +289,13 @@ impl RoleSettings {
         self.uri.same_client_as(&other.uri) && self.effective_client() == other.effective_client()
     }
 
-    /// The client options as the driver would get them, before its own defaults: the
-    /// settings' value where there is one, else the URI's. Two roles whose URIs have the same
-    /// identity differ here exactly when their clients would.
-    fn effective_client(&self) -> ClientSettings {
-        let uri = self.uri.parsed();
-        let chosen = self.client_settings();
-        ClientSettings {
-            max_pool_size: chosen.max_pool_size.or(uri.max_pool_size),
-            min_pool_size: chosen.min_pool_size.or(uri.min_pool_size),
-            max_connecting: chosen.max_connecting.or(uri.max_connecting),
-            max_idle_time: chosen.max_idle_time.or(uri.max_idle_time),
-            server_selection_timeout: chosen
-                .server_selection_timeout
-                .or(uri.server_selection_timeout),
-            connect_timeout: chosen.connect_timeout.or(uri.connect_timeout),
-            app_name: chosen.app_name.or_else(|| uri.app_name.clone()),
-        }
+    /// The client options as the driver would get them, before its own defaults: the role's
+    /// own value, else the settings-wide one, else the URI's ([`role_over_global_over_uri`]).
+    /// Two roles whose URIs have the same identity differ here exactly when their clients
+    /// would.
+    pub(crate) fn effective_client(&self) -> ClientSettings {
+        let uri = ClientSettings::from(self.uri.parsed());
+        role_over_global_over_uri(&self.role_options, &self.options, uri)
     }
 }
 

@@ -280,6 +280,52 @@ fn role_options_in_code_apply_to_their_role_only_whatever_the_order() {
 }
 
 #[test]
+fn a_client_option_is_the_roles_else_the_settings_wide_else_the_uris() {
+    let layer = |n: u32, name: &str| ClientSettings {
+        max_pool_size: Some(n),
+        min_pool_size: Some(n),
+        max_connecting: Some(n),
+        max_idle_time: Some(Duration::from_secs(n.into())),
+        server_selection_timeout: Some(Duration::from_secs(n.into())),
+        connect_timeout: Some(Duration::from_secs(n.into())),
+        app_name: Some(name.to_owned()),
+    };
+    let role = RoleOptions {
+        max_pool_size: Some(1),
+        min_pool_size: Some(1),
+        max_connecting: Some(1),
+        max_idle_time: Some(Duration::from_secs(1)),
+        ..RoleOptions::default()
+    };
+    let (global, uri) = (layer(2, "global"), layer(3, "uri"));
+    let chosen = role_over_global_over_uri(&role, &global, uri.clone());
+    let seconds = |n| Some(Duration::from_secs(n));
+    assert_eq!(
+        (
+            chosen.max_pool_size,
+            chosen.min_pool_size,
+            chosen.max_connecting
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(chosen.max_idle_time, seconds(1));
+    assert_eq!(chosen.server_selection_timeout, seconds(2), "not per role");
+    assert_eq!(chosen.connect_timeout, seconds(2), "not per role");
+    assert_eq!(chosen.app_name.as_deref(), Some("global"));
+    let none = RoleOptions::default();
+    assert_eq!(
+        role_over_global_over_uri(&none, &global, uri.clone()),
+        global
+    );
+    let empty = ClientSettings::default();
+    assert_eq!(role_over_global_over_uri(&none, &empty, uri.clone()), uri);
+    assert_eq!(
+        role_over_global_over_uri(&none, &empty, ClientSettings::default()),
+        empty
+    );
+}
+
+#[test]
 fn pool_options_decide_sharing_by_the_value_the_client_would_get() {
     let settings = MongoSettings::new("mongodb://h/main?maxPoolSize=5")
         .unwrap()

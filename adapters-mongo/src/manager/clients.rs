@@ -12,7 +12,9 @@ use ports::{RepositoryError, Role, UnknownRole};
 use tokio::sync::OnceCell;
 
 use crate::commands::{CommandCounter, CommandObserver, EVENTS_TARGET};
-use crate::config::{MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE};
+use crate::config::{
+    role_over_global_over_uri, ClientSettings, MongoSettings, RoleSettings, DEFAULT_MAX_POOL_SIZE,
+};
 use crate::errors::{repository_error, Operation};
 use crate::pool::PoolCounter;
 use crate::state::StateCell;
@@ -186,16 +188,19 @@ impl Inner {
         let mut options = ClientOptions::parse(settings.uri.parsed().clone())
             .await
             .map_err(fail)?;
-        let chosen = &settings.client_settings();
+        let chosen = role_over_global_over_uri(
+            &settings.role_options,
+            &settings.options,
+            ClientSettings::from(&options),
+        );
+        // The limit the pool's counts report, decided without I/O (see `max_pool_size`).
         options.max_pool_size = Some(slot.max_pool_size);
-        options.min_pool_size = chosen.min_pool_size.or(options.min_pool_size);
-        options.max_connecting = chosen.max_connecting.or(options.max_connecting);
-        options.max_idle_time = chosen.max_idle_time.or(options.max_idle_time);
-        options.server_selection_timeout = chosen
-            .server_selection_timeout
-            .or(options.server_selection_timeout);
-        options.connect_timeout = chosen.connect_timeout.or(options.connect_timeout);
-        options.app_name = chosen.app_name.clone().or(options.app_name.take());
+        options.min_pool_size = chosen.min_pool_size;
+        options.max_connecting = chosen.max_connecting;
+        options.max_idle_time = chosen.max_idle_time;
+        options.server_selection_timeout = chosen.server_selection_timeout;
+        options.connect_timeout = chosen.connect_timeout;
+        options.app_name = chosen.app_name;
         // The driver's events become the state lines (info/warn) and `debug` lines naming the
         // roles; see `state.rs`, `pool.rs` and `commands.rs`.
         let roles = self.roles_of(slot);
@@ -248,9 +253,8 @@ impl Inner {
 /// [`DEFAULT_MAX_POOL_SIZE`]. Read without I/O: a `mongodb+srv://` TXT record cannot set it.
 fn max_pool_size(settings: &RoleSettings) -> u32 {
     settings
-        .client_settings()
+        .effective_client()
         .max_pool_size
-        .or(settings.uri.parsed().max_pool_size)
         .unwrap_or(DEFAULT_MAX_POOL_SIZE)
 }
 
