@@ -41,8 +41,9 @@ impl ConnectionMonitor for MemoryMonitor {
     }
 
     /// Each role is a store of its own.
-    fn client_of(&self, role: Role) -> Option<usize> {
-        self.roles.iter().position(|known| *known == role)
+    /// Each role is a store of its own.
+    fn shares_connection(&self, role: Role, other: Role) -> bool {
+        role == other && self.roles.contains(&role)
     }
 
     async fn ping(&self, role: Role) -> Result<Duration, RepositoryError> {

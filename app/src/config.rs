@@ -289,7 +289,7 @@ pub enum BackendConfig {
     Mongo(Box<MongoSettings>),
 }
 
-/// Everything [`crate::backend::Application::build`] needs; built from [`Settings`] or in code.
+/// Everything [`crate::service::Application::build`] needs; built from [`Settings`] or in code.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     /// The storage.

@@ -22,8 +22,8 @@ use serde_json::Value;
 use tower::ServiceBuilder;
 
 use crate::auth::{CallerRole, Identity, JwtKeys};
-use crate::backend::Application;
 use crate::http::router;
+use crate::service::Application;
 
 /// The router as Lambda serves it: the event's own path, authorizer identities, then the
 /// usual routes.

@@ -16,7 +16,6 @@ Module map:
 #![deny(missing_docs)]
 
 pub mod auth;
-pub mod backend;
 pub mod check;
 pub mod config;
 pub mod demo;
@@ -24,5 +23,6 @@ pub mod http;
 pub mod indexes;
 pub mod lambda;
 pub mod mongo_options;
+pub mod service;
 pub mod stored_data;
 pub mod telemetry;

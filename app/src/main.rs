@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use app::backend::Application;
 use app::config::{Cli, Command, Settings};
+use app::service::Application;
 use app::{http, lambda, telemetry};
 use clap::Parser;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -70,7 +70,7 @@ async fn run(cli: Cli, command: Command) -> Result<ExitCode, Box<dyn std::error:
         config = config.with_command_metrics();
     }
     let application = Application::build(config).await?;
-    if let app::backend::Backend::Memory(_) = application.backend {
+    if let app::service::Backend::Memory(_) = application.backend {
         tracing::warn!("NO DATABASE CONFIGURED: running on the in-memory backend (set MONGO_URI to use MongoDB)");
     }
     let code: Result<ExitCode, Box<dyn std::error::Error>> = match command {

@@ -47,10 +47,10 @@ pub trait ConnectionMonitor: Send + Sync {
     /// The role's connection state now, without any I/O.
     fn state(&self, role: Role) -> ConnectionState;
 
-    /// Which client serves the role: roles on the same deployment with the same credentials
-    /// share one, and one ping tells about all of them. Equal numbers, same client; `None` for
-    /// a role that is not observed. No I/O.
-    fn client_of(&self, role: Role) -> Option<usize>;
+    /// Whether `role` and `other` reach their databases through one connection (the same
+    /// deployment, with the same credentials and options), so that one ping tells about both.
+    /// `false` for a role that is not observed. No I/O.
+    fn shares_connection(&self, role: Role, other: Role) -> bool;
 
     /// Round-trips a ping to the role's database (connecting first if need be) and returns
     /// its latency.

@@ -7,10 +7,10 @@ use adapters_mongo::{ConnectionManager, MongoRepository};
 use domain::Entity;
 use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
 
-use crate::handle::{MongoScan, Scan};
+use crate::handle::{Maintenance, MongoMaintenance};
 
 /// A binding's repository, and on MongoDB its collection to be scanned as stored.
-pub(crate) type Bound<T> = (Arc<dyn Repository<T>>, Option<Arc<dyn Scan>>);
+pub(crate) type Bound<T> = (Arc<dyn Repository<T>>, Option<Arc<dyn Maintenance>>);
 
 /// Where the repositories the registry creates keep their data.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ impl Backend {
                     Some(collection) => MongoRepository::<T>::in_collection(connection, collection),
                     None => MongoRepository::<T>::new(connection),
                 };
-                let scan: Arc<dyn Scan> = Arc::new(MongoScan(repository.clone()));
+                let scan: Arc<dyn Maintenance> = Arc::new(MongoMaintenance(repository.clone()));
                 Ok((Arc::new(repository), Some(scan)))
             }
         }

@@ -49,7 +49,7 @@ fn json(record: &impl Serialize) -> Value {
 pub struct ModelHandle {
     pub(crate) plural: String,
     pub(crate) repository: Arc<dyn Untyped>,
-    pub(crate) stored: Option<Arc<dyn Scan>>,
+    pub(crate) stored: Option<Arc<dyn Maintenance>>,
 }
 
 impl ModelHandle {
@@ -96,7 +96,7 @@ impl ModelHandle {
 /// What the registry can do with the MongoDB collection of a binding whose type only the
 /// binding knew.
 #[async_trait]
-pub(crate) trait Scan: Send + Sync {
+pub(crate) trait Maintenance: Send + Sync {
     fn role(&self) -> Role;
     fn database(&self) -> &str;
     fn collection(&self) -> &str;
@@ -111,10 +111,10 @@ pub(crate) trait Scan: Send + Sync {
     async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError>;
 }
 
-pub(crate) struct MongoScan<T: Entity>(pub(crate) MongoRepository<T>);
+pub(crate) struct MongoMaintenance<T: Entity>(pub(crate) MongoRepository<T>);
 
 #[async_trait]
-impl<T: Entity> Scan for MongoScan<T> {
+impl<T: Entity> Maintenance for MongoMaintenance<T> {
     fn role(&self) -> Role {
         self.0.connection().role()
     }
@@ -162,7 +162,7 @@ impl<T: Entity> Scan for MongoScan<T> {
 #[derive(Clone)]
 pub struct StoredCollection {
     plural: String,
-    scan: Arc<dyn Scan>,
+    scan: Arc<dyn Maintenance>,
 }
 
 impl StoredCollection {

@@ -10,10 +10,10 @@ use adapters_mongo::IndexStatus;
 use domain::{plural_name, Entity};
 use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
 
-use crate::backend::Backend;
 use crate::error::{ByNameError, RegistryError};
-use crate::handle::{ModelHandle, Scan, Typed, Untyped};
+use crate::handle::{Maintenance, ModelHandle, Typed, Untyped};
 use crate::references::{checked_fields, CheckedReferences, Target};
+use crate::backend::Backend;
 
 /// Which repository serves each model on each role, and the health of each role. Built once at
 /// start-up with one [`Registry::bind`] line per (model, role); read-only afterwards and cheap
@@ -50,7 +50,7 @@ struct Binding {
     untyped: Arc<dyn Untyped>,
     /// The MongoDB collection, to be scanned as stored; `None` in memory or for a repository
     /// bound by hand.
-    stored: Option<Arc<dyn Scan>>,
+    stored: Option<Arc<dyn Maintenance>>,
 }
 
 type Binder = fn(&Backend, Role) -> Result<Binding, UnknownRole>;
@@ -73,7 +73,7 @@ fn binder<T: Entity>(backend: &Backend, role: Role) -> Result<Binding, UnknownRo
 
 fn binding<T: Entity>(
     repository: Arc<dyn Repository<T>>,
-    stored: Option<Arc<dyn Scan>>,
+    stored: Option<Arc<dyn Maintenance>>,
 ) -> Binding {
     Binding {
         plural: plural_name(T::NAME),

@@ -1,5 +1,5 @@
-//! The client cache: one slot per connection identity, each with its client once created,
-//! its state and its counts; the roles bound to the slots; creating a client on first use and
+//! The client cache: one shared client per connection identity, each with its client once created,
+//! its state and its counts; the roles bound to the shared clients; creating a client on first use and
 //! closing them all at shutdown.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -25,9 +25,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What every clone of the manager and every role handle share.
 pub(super) struct Inner {
-    pub(super) slots: Vec<Slot>,
-    /// Per role, in configuration order: the slot it uses and its database.
-    pub(super) bindings: Vec<Binding>,
+    pub(super) slots: Vec<SharedClient>,
+    /// Per role, in configuration order: the shared client it uses and its database.
+    pub(super) bindings: Vec<RoleClient>,
     pub(super) ping_timeout: Duration,
     /// [`MongoSettings::auto_index`], for the repositories of every role.
     pub(super) auto_index: bool,
@@ -42,7 +42,7 @@ pub(super) struct Inner {
 
 /// One connection identity: its settings, its client once created, its state and its pool's
 /// counts.
-pub(super) struct Slot {
+pub(super) struct SharedClient {
     pub(super) settings: RoleSettings,
     client: OnceCell<Client>,
     pub(super) state: Arc<StateCell>,
@@ -52,7 +52,7 @@ pub(super) struct Slot {
     pub(super) max_pool_size: u32,
 }
 
-pub(super) struct Binding {
+pub(super) struct RoleClient {
     pub(super) role: Role,
     pub(super) slot: usize,
     pub(super) database: String,
@@ -67,10 +67,10 @@ pub(super) struct Binding {
 }
 
 impl Inner {
-    /// The slots and bindings of `settings`, no client created yet: roles that can share a
-    /// client share a slot.
+    /// The shared clients and role clients of `settings`, no client created yet: roles that can share a
+    /// client share a shared client.
     pub(super) fn new(settings: &MongoSettings) -> Self {
-        let mut slots: Vec<Slot> = Vec::new();
+        let mut slots: Vec<SharedClient> = Vec::new();
         let mut bindings = Vec::new();
         for (role, role_settings) in settings
             .roles()
@@ -82,7 +82,7 @@ impl Inner {
             {
                 Some(index) => index,
                 None => {
-                    slots.push(Slot {
+                    slots.push(SharedClient {
                         settings: role_settings.clone(),
                         client: OnceCell::new(),
                         state: Arc::default(),
@@ -94,7 +94,7 @@ impl Inner {
                 }
             };
             let own = role_settings.role_options();
-            bindings.push(Binding {
+            bindings.push(RoleClient {
                 role,
                 slot,
                 database: role_settings.database().to_owned(),
@@ -137,13 +137,13 @@ impl Inner {
             .ok_or_else(|| UnknownRole::new(role, self.bindings.iter().map(|b| b.role)))
     }
 
-    pub(super) fn slot(&self, role: Role) -> Option<&Slot> {
+    pub(super) fn slot(&self, role: Role) -> Option<&SharedClient> {
         let index = self.binding_index(role).ok()?;
         Some(&self.slots[self.bindings[index].slot])
     }
 
-    /// The roles `slot` serves, joined by commas (`main,masteradmin`), for its log lines.
-    fn roles_of(&self, slot: &Slot) -> Arc<str> {
+    /// The roles `shared client` serves, joined by commas (`main,masteradmin`), for its log lines.
+    fn roles_of(&self, slot: &SharedClient) -> Arc<str> {
         let roles: Vec<&str> = self
             .bindings
             .iter()
@@ -153,7 +153,7 @@ impl Inner {
         roles.join(",").into()
     }
 
-    pub(super) fn bound_slot(&self, binding: usize) -> &Slot {
+    pub(super) fn bound_slot(&self, binding: usize) -> &SharedClient {
         &self.slots[self.bindings[binding].slot]
     }
 
@@ -173,9 +173,9 @@ impl Inner {
         Ok(client.clone())
     }
 
-    /// Creates the slot's client. Only SRV and TXT lookups (for `mongodb+srv://`) happen
+    /// Creates the shared client's client. Only SRV and TXT lookups (for `mongodb+srv://`) happen
     /// here; connections are opened by the driver in the background and on demand.
-    async fn connect(&self, slot: &Slot, role: Role) -> Result<Client, RepositoryError> {
+    async fn connect(&self, slot: &SharedClient, role: Role) -> Result<Client, RepositoryError> {
         let settings = &slot.settings;
         let fail = |err: mongodb::error::Error| {
             slot.state.creation_failed();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mongodb::Database;
 use ports::{ConnectionState, RepositoryError, Role};
 
-use super::clients::{Inner, Slot};
+use super::clients::{Inner, SharedClient};
 use crate::errors::{repository_error, Operation};
 
 /// The way to one role's database. It offers no way to name another database: code that is
@@ -90,7 +90,7 @@ impl RoleConnection {
         self.slot().state.get()
     }
 
-    fn slot(&self) -> &Slot {
+    fn slot(&self) -> &SharedClient {
         self.inner.bound_slot(self.binding)
     }
 

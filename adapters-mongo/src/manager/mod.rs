@@ -140,9 +140,12 @@ impl ConnectionMonitor for ConnectionManager {
             .map_or(ConnectionState::Disconnected, |slot| slot.state.get())
     }
 
-    fn client_of(&self, role: Role) -> Option<usize> {
-        let index = self.inner.binding_index(role).ok()?;
-        Some(self.inner.bindings[index].slot)
+    fn shares_connection(&self, role: Role, other: Role) -> bool {
+        let client = |role| {
+            let index = self.inner.binding_index(role).ok()?;
+            Some(self.inner.bindings[index].slot)
+        };
+        client(role).is_some_and(|client_of_role| client(other) == Some(client_of_role))
     }
 
     async fn ping(&self, role: Role) -> Result<Duration, RepositoryError> {

@@ -309,32 +309,37 @@ impl HealthCache {
             .clone()
     }
 
-    /// Pings the first role of each client, all at once; every role of a client reports its
-    /// ping.
+    /// Pings the first role of each shared connection, all at once; every role of a
+    /// connection reports its ping.
     async fn run(&self) -> Check {
         let started = Instant::now();
         let roles = self.monitor.roles();
-        let mut pinged: BTreeMap<Option<usize>, Role> = BTreeMap::new();
+        let mut connections: Vec<(Role, Vec<Role>)> = Vec::new();
         for &role in &roles {
-            pinged.entry(self.monitor.client_of(role)).or_insert(role);
+            let shared = connections
+                .iter_mut()
+                .find(|(first, _)| self.monitor.shares_connection(*first, role));
+            match shared {
+                Some((_, served)) => served.push(role),
+                None => connections.push((role, vec![role])),
+            }
         }
-        let answers = join_all(pinged.iter().map(|(&client, &role)| {
-            // The ping stands for every role of its client: its metrics name them all.
-            let served: Vec<&str> = roles
-                .iter()
-                .filter(|&&other| self.monitor.client_of(other) == client)
-                .map(|other| other.as_str())
-                .collect();
-            self.ping(role, served.join(","))
+        let answers = join_all(connections.iter().map(|(first, served)| {
+            // The ping stands for every role of its connection: its metrics name them all.
+            let served: Vec<&str> = served.iter().map(|role| role.as_str()).collect();
+            self.ping(*first, served.join(","))
         }))
         .await;
-        let outcomes: BTreeMap<Option<usize>, Outcome> = pinged.into_keys().zip(answers).collect();
+        let mut outcomes: BTreeMap<Role, Outcome> = BTreeMap::new();
+        for ((_, served), outcome) in connections.iter().zip(answers) {
+            outcomes.extend(served.iter().map(|role| (*role, outcome)));
+        }
         let roles = roles
             .into_iter()
             .map(|role| RoleCheck {
                 role,
                 state: self.monitor.state(role),
-                outcome: outcomes[&self.monitor.client_of(role)],
+                outcome: outcomes[&role],
             })
             .collect();
         Check {
@@ -392,7 +397,8 @@ mod tests {
 
     const BILLING: Role = Role::named("billing");
 
-    /// Roles on database clients: `client_of[i]` is the client of role `i`; each client counts
+    /// Roles on database clients: `client_of[i]` is the client of role `i` (the test's own
+    /// numbering); each client counts
     /// the pings that reach it, as the driver's events do, and none reach a server that is down.
     struct Databases {
         roles: Vec<Role>,
@@ -440,8 +446,8 @@ mod tests {
             }
         }
 
-        fn client_of(&self, role: Role) -> Option<usize> {
-            Some(self.client(role))
+        fn shares_connection(&self, role: Role, other: Role) -> bool {
+            self.client(role) == self.client(other)
         }
 
         async fn ping(&self, role: Role) -> Result<Duration, RepositoryError> {

@@ -2,8 +2,8 @@
 //! a service's own caller role, writers narrower than readers, a read-only listing.
 
 use app::auth::CallerRole;
-use app::backend::Service;
 use app::http::{crud, listing, Access};
+use app::service::Service;
 use axum::http::StatusCode;
 use domain::Branch;
 use ports::Role;

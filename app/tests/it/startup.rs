@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use adapters_mongo::MongoSettings;
-use app::backend::{Application, Backend, StartupError};
 use app::config::{AppConfig, BackendConfig};
 use app::http::router;
+use app::service::{Application, Backend, StartupError};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use domain::{Admin, Branch};
@@ -274,8 +274,8 @@ async fn a_binding_that_is_not_a_bound_model_at_a_configured_role_stops_start_up
 
 #[tokio::test]
 async fn a_route_to_an_unbound_model_or_a_weakly_guarded_masteradmin_route_stops_start_up() {
-    use app::backend::Service;
     use app::http::{crud, Access};
+    use app::service::Service;
     let mut unbound = Service::back_office();
     unbound.bind = |registry| registry.bind::<domain::Branch>(Role::MAIN);
     unbound.routes = || {

@@ -5,9 +5,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use app::auth::{AuthError, CallerRole, JwtKeys, TokenPolicy, WeakSecret};
-use app::backend::{Application, StartupError};
 use app::config::{AppConfig, BackendConfig};
 use app::http::router;
+use app::service::{Application, StartupError};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;

@@ -7,8 +7,8 @@ Everything here uses the crates' public API only: the model and its storage mapp
 binding lines ([`service`]) and the router lines.
 */
 
-use app::backend::Service;
 use app::http::{crud, Access};
+use app::service::Service;
 use domain::{Branch, Entity, Id, Kind, Model, Problem, Rules, ValidationError, Value};
 use ports::Role;
 use serde::{Deserialize, Serialize};

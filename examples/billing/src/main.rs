@@ -6,8 +6,8 @@
 use std::process::ExitCode;
 
 use adapters_mongo::{MongoSettings, MONGO_ROLES};
-use app::backend::Application;
 use app::config::{AppConfig, BackendConfig};
+use app::service::Application;
 use secrecy::SecretString;
 
 #[tokio::main]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use adapters_memory::MemoryRepository;
 use adapters_mongo::{ConnectionManager, MongoRepository, MongoSettings};
 use app::auth::CallerRole;
-use app::backend::Application;
+use app::service::Application;
 use axum::http::StatusCode;
 use billing::{Invoice, InvoiceStatus, BILLING};
 use domain::{Branch, Id};

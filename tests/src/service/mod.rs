@@ -1,6 +1,6 @@
 //! The service under test, driven as a client drives it.
 //!
-//! A [`TestService`] is the application wired by a configuration ([`app::backend::Application`])
+//! A [`TestService`] is the application wired by a configuration ([`app::service::Application`])
 //! and its router (`app::http::router`), called with `oneshot`, without a socket. It mints
 //! tokens for each kind of caller, builds requests, and reads every answer as a [`Reply`],
 //! whose body is checked on the way in: it is JSON and shows none of [`NEVER_SHOWN`].
@@ -32,8 +32,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adapters_mongo::{ConnectionManager, MongoSettings};
 use app::auth::{CallerRole, JwtKeys, TokenPolicy};
-use app::backend::{Application, Backend, Service};
 use app::config::{AppConfig, BackendConfig};
+use app::service::{Application, Backend, Service};
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{request, Method, Request, StatusCode};

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use adapters_mongo::{MongoRepository, MongoSettings};
 use app::auth::CallerRole;
-use app::backend::Application;
 use app::config::{AppConfig, Cli, Command};
 use app::http::error::ApiError;
+use app::service::Application;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{Method, Request, StatusCode};
 use clap::Parser;
