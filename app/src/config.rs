@@ -372,11 +372,7 @@ impl Settings {
     pub fn app_config(&self, command: Command) -> Result<AppConfig, SettingsError> {
         let backend = match self.backend_kind(command)? {
             BackendKind::Memory => BackendConfig::Memory,
-            BackendKind::Mongo => {
-                BackendConfig::Mongo(Box::new(MongoSettings::from_lookup(|name| {
-                    self.lookup(name)
-                })?))
-            }
+            BackendKind::Mongo => BackendConfig::Mongo(Box::new(self.mongo_settings()?)),
         };
         Ok(AppConfig {
             jwt_secret: self.jwt_secret.clone(),
@@ -427,20 +423,20 @@ impl Settings {
         }
     }
 
-    // Fixed-name settings come from flags or their variables (clap read both); the per-role
-    // ones only from the environment.
-    fn lookup(&self, name: &str) -> Option<String> {
+    /// The MongoDB settings: URIs and fixed-name options as clap read them (flags or their
+    /// variables), typed; each further role's URI and the per-role options from the
+    /// environment.
+    fn mongo_settings(&self) -> Result<MongoSettings, ConfigError> {
         use secrecy::ExposeSecret;
         let exposed =
             |uri: &Option<SecretString>| uri.as_ref().map(|s| s.expose_secret().to_owned());
-        match name {
-            adapters_mongo::MONGO_URI => exposed(&self.mongo_uri),
-            adapters_mongo::MASTER_ADMIN_MONGO_URI => exposed(&self.master_admin_mongo_uri),
-            other => self
-                .mongo
-                .get(other)
-                .unwrap_or_else(|| std::env::var(other).ok()),
-        }
+        let main = exposed(&self.mongo_uri).ok_or(ConfigError::Missing {
+            variable: adapters_mongo::MONGO_URI.to_owned(),
+            role: ports::Role::MAIN,
+        })?;
+        let masteradmin =
+            exposed(&self.master_admin_mongo_uri).filter(|uri| !uri.trim().is_empty());
+        MongoSettings::configured(main, masteradmin, &self.mongo.global())
     }
 }
 

@@ -21,6 +21,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // A missing .env file is normal; variables may come from the environment alone.
     let _ = dotenvy::dotenv();
+    app::mongo_options::forget_blank_variables();
     let cli = Cli::parse();
     telemetry::init(cli.settings.log_format);
     let inside_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();

@@ -5,6 +5,7 @@
 //! error, one role's options and the parsing of values each have a module of their own.
 
 mod error;
+mod global;
 mod names;
 mod role;
 #[cfg(test)]
@@ -19,6 +20,7 @@ use ports::Role;
 use crate::commands::CommandObserver;
 
 pub use error::ConfigError;
+pub use global::{parse_setting, GlobalOptions};
 pub use names::{
     role_variable, MASTER_ADMIN_MONGO_URI, MONGO_AUTO_INDEX, MONGO_MAX_CONNECTING,
     MONGO_MAX_IDLE_TIME_MS, MONGO_MAX_POOL_SIZE, MONGO_MIN_POOL_SIZE, MONGO_READ_CONCERN,
@@ -29,7 +31,6 @@ pub(crate) use role::{role_over_global_over_uri, ClientSettings};
 pub use role::{RoleOptions, RoleSettings};
 
 use names::variable_of;
-use values::{invalid_number, pool_number, positive, switch};
 
 /// The pool size when neither the settings nor the URI's `maxPoolSize` give one.
 pub const DEFAULT_MAX_POOL_SIZE: u32 = 50;
@@ -93,39 +94,48 @@ impl MongoSettings {
             variable: MONGO_URI.to_owned(),
             role: Role::MAIN,
         })?;
+        let options = GlobalOptions::from_lookup(get)?;
+        Self::assembled(main_uri, get(MASTER_ADMIN_MONGO_URI), &options, get)
+    }
+
+    /// Settings from typed values: the `main` URI, the `masteradmin` one (`main`'s when
+    /// `None`), and the options of every role (from a command line, say); each further role's
+    /// URI and the per-role options come from the process environment (`MONGO_URI_<NAME>`,
+    /// `MONGO_*_<ROLE>`), as [`Self::from_env`] reads them.
+    ///
+    /// # Errors
+    /// As [`Self::from_env`].
+    pub fn configured(
+        main_uri: impl Into<String>,
+        masteradmin_uri: Option<String>,
+        options: &GlobalOptions,
+    ) -> Result<Self, ConfigError> {
+        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::assembled(main_uri, masteradmin_uri, options, get)
+    }
+
+    /// The settings of typed URIs and options, with each further role's URI and each role's
+    /// own options read through `get`: the one place both ways in meet.
+    fn assembled(
+        main_uri: impl Into<String>,
+        masteradmin_uri: Option<String>,
+        options: &GlobalOptions,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let mut settings = Self::new(main_uri)?;
-        if let Some(uri) = get(MASTER_ADMIN_MONGO_URI) {
+        if let Some(uri) = masteradmin_uri {
             settings = settings.with_masteradmin_uri(uri)?;
         }
-        for name in get(MONGO_ROLES).iter().flat_map(|names| names.split(',')) {
-            let role = Role::new(name.trim())?;
+        for &role in &options.roles {
             let variable = role.uri_variable();
             let uri = get(&variable).ok_or(ConfigError::Missing { variable, role })?;
             settings = settings.with_role_uri(role, uri)?;
         }
-        if let Some(value) = get(MONGO_MAX_POOL_SIZE) {
-            let expected = "a whole number from 1 to 4294967295";
-            let size = positive(MONGO_MAX_POOL_SIZE, &value, expected)?;
-            let size = u32::try_from(size)
-                .map_err(|_| invalid_number(MONGO_MAX_POOL_SIZE, &value, expected))?;
-            settings = settings.with_max_pool_size(size);
-        }
-        if let Some(value) = get(MONGO_SERVER_SELECTION_TIMEOUT_MS) {
-            let millis = positive(
-                MONGO_SERVER_SELECTION_TIMEOUT_MS,
-                &value,
-                "a whole number of milliseconds above 0",
-            )?;
-            settings = settings.with_server_selection_timeout(Duration::from_millis(millis));
-        }
-        if let Some(value) = get(MONGO_AUTO_INDEX) {
-            settings = settings.with_auto_index(switch(MONGO_AUTO_INDEX, &value)?);
-        }
-        settings = settings.with_pool_options_from(get)?;
+        settings = settings.with_global_options(options);
         for role in settings.roles().collect::<Vec<_>>() {
-            let options = RoleOptions::from_lookup(role, get)?;
-            if options != RoleOptions::default() {
-                settings = settings.with_role_options(role, options)?;
+            let own = RoleOptions::from_lookup(role, &get)?;
+            if own != RoleOptions::default() {
+                settings = settings.with_role_options(role, own)?;
             }
         }
         Ok(settings)
@@ -354,23 +364,27 @@ impl MongoSettings {
         self.ping_timeout
     }
 
-    /// [`MONGO_MIN_POOL_SIZE`], [`MONGO_MAX_CONNECTING`] and [`MONGO_MAX_IDLE_TIME_MS`].
-    fn with_pool_options_from(
-        mut self,
-        get: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        if let Some(value) = get(MONGO_MIN_POOL_SIZE) {
-            self = self.with_min_pool_size(pool_number(MONGO_MIN_POOL_SIZE, &value, 0)?);
+    /// Every option `options` sets, for every role.
+    fn with_global_options(mut self, options: &GlobalOptions) -> Self {
+        if let Some(size) = options.max_pool_size {
+            self = self.with_max_pool_size(size);
         }
-        if let Some(value) = get(MONGO_MAX_CONNECTING) {
-            self = self.with_max_connecting(pool_number(MONGO_MAX_CONNECTING, &value, 1)?);
+        if let Some(size) = options.min_pool_size {
+            self = self.with_min_pool_size(size);
         }
-        if let Some(value) = get(MONGO_MAX_IDLE_TIME_MS) {
-            let expected = "a whole number of milliseconds above 0";
-            let millis = positive(MONGO_MAX_IDLE_TIME_MS, &value, expected)?;
-            self = self.with_max_idle_time(Duration::from_millis(millis));
+        if let Some(count) = options.max_connecting {
+            self = self.with_max_connecting(count);
         }
-        Ok(self)
+        if let Some(time) = options.max_idle_time {
+            self = self.with_max_idle_time(time);
+        }
+        if let Some(timeout) = options.server_selection_timeout {
+            self = self.with_server_selection_timeout(timeout);
+        }
+        if let Some(on) = options.auto_index {
+            self = self.with_auto_index(on);
+        }
+        self
     }
 
     fn declared(&self, role: Role) -> Option<&DeclaredRole> {

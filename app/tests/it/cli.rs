@@ -165,6 +165,10 @@ fn health_succeeds_against_the_test_server() {
         .env("MONGO_URI", database("cli_health_main"))
         .env("MASTER_ADMIN_MONGO_URI", database("cli_health_admin"))
         .env("AUTH_JWT_SECRET", SECRET)
+        // Blank, as deployment templates leave them: unset, not refused.
+        .env("MONGO_ROLES", "")
+        .env("MONGO_MAX_POOL_SIZE", " ")
+        .env("MONGO_READ_ONLY_MAIN", "")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

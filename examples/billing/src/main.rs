@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use adapters_mongo::{MongoSettings, MONGO_ROLES};
+use adapters_mongo::{GlobalOptions, MongoSettings, MASTER_ADMIN_MONGO_URI, MONGO_URI};
 use app::config::{AppConfig, BackendConfig};
 use app::service::Application;
 use secrecy::SecretString;
@@ -23,16 +23,22 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let env = |name: &str| std::env::var(name).ok();
-    let backend = match env("MONGO_URI") {
+    let backend = match env(MONGO_URI) {
         None => BackendConfig::Memory,
-        // The billing role is always declared, so its URI is required, never a fallback.
-        Some(_) => BackendConfig::Mongo(Box::new(MongoSettings::from_lookup(|name| {
-            if name == MONGO_ROLES {
-                Some(billing::BILLING.to_string())
-            } else {
-                env(name)
+        Some(main) => {
+            // The environment's options, with the billing role always declared: its URI
+            // (`MONGO_URI_BILLING`) is then required, never a fallback.
+            let mut options = GlobalOptions::from_env()?;
+            if !options.roles.contains(&billing::BILLING) {
+                options.roles.push(billing::BILLING);
             }
-        })?)),
+            let masteradmin = env(MASTER_ADMIN_MONGO_URI);
+            BackendConfig::Mongo(Box::new(MongoSettings::configured(
+                main,
+                masteradmin,
+                &options,
+            )?))
+        }
     };
     // The documented defaults: no issuer or audience checked, tokens of up to 24 hours.
     let config = AppConfig {
