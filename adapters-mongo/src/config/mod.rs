@@ -242,6 +242,20 @@ impl MongoSettings {
         Ok(self)
     }
 
+    /// Refuses every write through `role` before it reaches the server, keeping its other
+    /// options: what [`MONGO_READ_ONLY`]`_<ROLE>=true` says, in code.
+    ///
+    /// # Errors
+    /// [`ConfigError::UndeclaredRole`] when `role` has no URI yet.
+    pub fn with_read_only(self, role: Role) -> Result<Self, ConfigError> {
+        let kept = self.role(role).map(|r| r.role_options().clone());
+        let options = RoleOptions {
+            read_only: true,
+            ..kept.unwrap_or_default()
+        };
+        self.with_role_options(role, options)
+    }
+
     /// Gives `observer` every command event (started, succeeded, failed) of every client, after
     /// the manager's own counting ([`ConnectionManager::commands_started`](crate::ConnectionManager::commands_started)).
     /// For tests and diagnostics that must see what the driver sends (a command's

@@ -114,17 +114,9 @@ fn role_options_are_per_binding_and_only_pool_options_split_a_client() {
 
 #[tokio::test]
 async fn a_read_only_role_refuses_the_write_database_without_creating_a_client() {
-    use crate::config::RoleOptions;
-
     let settings = MongoSettings::new("mongodb://h:1/main")
         .unwrap()
-        .with_role_options(
-            Role::MAIN,
-            RoleOptions {
-                read_only: true,
-                ..RoleOptions::default()
-            },
-        )
+        .with_read_only(Role::MAIN)
         .unwrap();
     let manager = ConnectionManager::new(settings);
     let refused = manager

@@ -57,13 +57,7 @@ async fn a_read_only_listing_serves_and_documents_only_list_and_get_to_its_calle
     let app = started().await;
     let analyst = app.token(ANALYST);
     let admin = app.token(CallerRole::ADMIN);
-    let id = app
-        .create(
-            "/branches",
-            &admin,
-            json!({ "name": "Turin", "location": "Via Po" }),
-        )
-        .await;
+    let id = app.create_branch(&admin, "Turin").await;
     let page = app
         .get("/reports/branches", &analyst)
         .await

@@ -179,8 +179,12 @@ async fn an_empty_or_blank_jwt_secret_is_refused_like_a_missing_one() {
     }
 }
 
-/// `GET uri` with `token`, as `(status, body)`.
-async fn get(application: &Application, uri: &str, token: &str) -> (StatusCode, serde_json::Value) {
+/// `GET uri` with `token`, as `(status, body)`: also what the token-policy suite asks with.
+pub(crate) async fn get(
+    application: &Application,
+    uri: &str,
+    token: &str,
+) -> (StatusCode, serde_json::Value) {
     let request = Request::get(uri)
         .header("authorization", format!("Bearer {token}"))
         .body(Body::empty())

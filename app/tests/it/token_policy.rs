@@ -6,15 +6,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use app::auth::{AuthError, CallerRole, JwtKeys, TokenPolicy, WeakSecret};
 use app::config::{AppConfig, BackendConfig};
-use app::http::router;
 use app::service::{Application, StartupError};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+
+use axum::http::StatusCode;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// A secret of the minimum length, 32 bytes.
 const SECRET: &str = "token-policy-test-secret-32-byte";
@@ -229,7 +226,7 @@ async fn a_refused_token_is_a_401_in_the_api_error_format() {
         .unwrap();
     let mut without_iat = claims(json!({}));
     without_iat.as_object_mut().unwrap().remove("iat");
-    let (status, body) = get_me(&application, &signed(&without_iat)).await;
+    let (status, body) = crate::startup::get(&application, "/me", &signed(&without_iat)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         body,
@@ -253,21 +250,6 @@ async fn the_demo_token_carries_iat_and_fits_a_maximum_shorter_than_its_usual_li
         claims["exp"].as_u64().unwrap(),
     );
     assert!(exp - iat <= 600, "{claims}");
-    let (status, body) = get_me(&application, &token).await;
+    let (status, body) = crate::startup::get(&application, "/me", &token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-/// `GET /me` with `token`, as `(status, body)`.
-async fn get_me(application: &Application, token: &str) -> (StatusCode, Value) {
-    let request = Request::get("/me")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = router(application.state.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap())
 }

@@ -106,13 +106,7 @@ async fn invoices_posted_to_the_service_land_in_the_billing_database_and_nowhere
     let service = on_mongodb(settings).await;
     let token = service.token(CallerRole::USER);
 
-    let branch = service
-        .create(
-            "/branches",
-            &token,
-            json!({"name": "Lyon", "location": "Forge"}),
-        )
-        .await;
+    let branch = service.create_branch(&token, "Lyon").await;
     let body = json!({"branchId": branch, "number": "INV-2026-0001", "amountCents": 125_000});
     let created = service.post("/invoices", &token, body.clone()).await;
     assert_eq!(created.data(StatusCode::CREATED)["status"], "draft");

@@ -45,7 +45,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 pub use documented::ApiContract;
-pub use reply::{field_errors, Reply};
+pub use reply::{field_errors, parts_of, Reply};
 pub use stored::{
     all_documents, changes, count, raw_client, same_snapshot, snapshot, stored, FreshDatabases,
     Snapshot,
@@ -302,6 +302,17 @@ impl TestService {
             .as_str()
             .expect("a created record has an id")
             .to_owned()
+    }
+
+    /// Creates a branch named `name` through the API and returns its id: what most records
+    /// of a test belong to, since their branch must exist.
+    ///
+    /// # Panics
+    ///
+    /// As [`Self::create`].
+    pub async fn create_branch(&self, token: &str, name: &str) -> String {
+        let body = serde_json::json!({ "name": name, "location": "Forge" });
+        self.create("/branches", token, body).await
     }
 
     /// The `main` role's database, seen through the test's own client.

@@ -27,13 +27,7 @@ impl Reply {
     ///
     /// When the body cannot be read, is not JSON, or shows one of [`NEVER_SHOWN`].
     pub async fn read(response: Response) -> Self {
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a readable body")
-            .to_bytes();
+        let (status, _, bytes) = parts_of(response).await;
         Self::from_bytes(status, &bytes)
     }
 
@@ -131,4 +125,23 @@ pub fn field_errors(fields: &Value) -> Option<Vec<(String, String)>> {
             Some((text("field")?, text("message")?))
         })
         .collect()
+}
+
+/// A response's status, headers and whole body, for a test that looks at all three.
+///
+/// # Panics
+///
+/// When the body cannot be read.
+pub async fn parts_of(
+    response: Response,
+) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a readable body")
+        .to_bytes();
+    (status, headers, bytes)
 }

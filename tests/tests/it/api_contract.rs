@@ -10,13 +10,7 @@ use tests::service::TestService;
 
 async fn a_branch(app: &TestService) -> (String, Value) {
     let token = app.token(CallerRole::USER);
-    let id = app
-        .create(
-            "/branches",
-            &token,
-            json!({"name": "Lyon", "location": "Forge"}),
-        )
-        .await;
+    let id = app.create_branch(&token, "Lyon").await;
     let path = format!("/branches/{id}");
     let body = app.get(&path, &token).await.body;
     (path, body)

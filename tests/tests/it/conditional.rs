@@ -14,7 +14,6 @@ use app::auth::CallerRole;
 use axum::body::Body;
 use axum::http::header::{ETAG, IF_MATCH, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use http_body_util::BodyExt;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use serde_json::{json, Value};
 use testkit::server::known_server_gap;
@@ -73,14 +72,7 @@ async fn send(
         .oneshot(request)
         .await
         .expect("the router is infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a readable body")
-        .to_bytes();
+    let (status, headers, bytes) = tests::service::parts_of(response).await;
     let body = (!bytes.is_empty()).then(|| Reply::from_bytes(status, &bytes).body);
     Answer {
         status,

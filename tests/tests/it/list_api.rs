@@ -48,20 +48,8 @@ async fn get_with_link(app: &TestService, target: &str, token: &str) -> (Reply, 
 #[tokio::test]
 async fn a_list_is_filtered_on_declared_references_and_enumerations_and_a_bad_filter_is_a_400() {
     let (app, token) = service().await;
-    let lyon = app
-        .create(
-            "/branches",
-            &token,
-            json!({ "name": "Lyon", "location": "x" }),
-        )
-        .await;
-    let turin = app
-        .create(
-            "/branches",
-            &token,
-            json!({ "name": "Turin", "location": "y" }),
-        )
-        .await;
+    let lyon = app.create_branch(&token, "Lyon").await;
+    let turin = app.create_branch(&token, "Turin").await;
     let mut made = BTreeMap::new();
     for (branch, serial, status) in [
         (&lyon, "L-1", "running"),
@@ -122,13 +110,7 @@ async fn a_list_is_filtered_on_declared_references_and_enumerations_and_a_bad_fi
 #[tokio::test]
 async fn a_cursor_walk_while_records_are_added_sees_each_one_present_at_the_start_once() {
     let (app, token) = service().await;
-    let branch = app
-        .create(
-            "/branches",
-            &token,
-            json!({ "name": "Lyon", "location": "x" }),
-        )
-        .await;
+    let branch = app.create_branch(&token, "Lyon").await;
     let mut running = Vec::new();
     for n in 0..30 {
         let status = if n % 3 == 0 { "idle" } else { "running" };
@@ -195,13 +177,7 @@ async fn a_cursor_walk_while_records_are_added_sees_each_one_present_at_the_star
 #[tokio::test]
 async fn the_total_is_counted_only_when_asked_for() {
     let (app, token) = service().await;
-    let branch = app
-        .create(
-            "/branches",
-            &token,
-            json!({ "name": "Lyon", "location": "x" }),
-        )
-        .await;
+    let branch = app.create_branch(&token, "Lyon").await;
     for n in 0..3 {
         app.create(
             "/machines",

@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use adapters_mongo::{ConnectionManager, MongoRepository, MongoSettings, RoleOptions};
+use adapters_mongo::{ConnectionManager, MongoSettings, RoleOptions};
 use app::auth::CallerRole;
 use axum::http::StatusCode;
 use domain::Branch;
@@ -74,9 +74,7 @@ fn fresh_uri(prefix: &str) -> String {
     uri_with_database(&test_server_uri(), &unique_database_name(prefix))
 }
 
-fn repository<T: domain::Entity>(manager: &ConnectionManager, role: Role) -> MongoRepository<T> {
-    MongoRepository::new(manager.role(role).unwrap())
-}
+use crate::mongo_adapter::repository;
 
 #[tokio::test]
 async fn roles_with_their_own_read_and_write_options_share_one_client_and_send_their_own() {
@@ -177,15 +175,7 @@ async fn per_role_options_come_from_the_environment_too() {
     })
     .unwrap();
     let manager = ConnectionManager::new(commands.observe(settings));
-    let created = repository::<Branch>(&manager, Role::MAIN)
-        .create(branch("Lyon"))
-        .await
-        .unwrap();
-    let seen = repository::<Branch>(&manager, Role::MASTERADMIN)
-        .get(created.id())
-        .await
-        .unwrap();
-    assert_eq!(seen, created);
+    crate::mongo_adapter::main_and_masteradmin_share_records(&manager).await;
     assert_eq!(manager.client_count(), 1);
 
     let db = manager.database_name(Role::MAIN).unwrap();
@@ -214,13 +204,7 @@ async fn a_read_only_role_refuses_every_write_before_it_reaches_the_server_and_s
         .unwrap()
         .with_role_uri(reports, uri)
         .unwrap()
-        .with_role_options(
-            reports,
-            RoleOptions {
-                read_only: true,
-                ..RoleOptions::default()
-            },
-        )
+        .with_read_only(reports)
         .unwrap()
         .with_command_monitoring(true);
     let manager = ConnectionManager::new(settings);
@@ -273,16 +257,7 @@ async fn a_read_only_role_refuses_every_write_before_it_reaches_the_server_and_s
 #[tokio::test]
 async fn over_http_a_write_to_a_read_only_role_is_a_403_and_reads_still_answer() {
     let databases = FreshDatabases::new("read_only_http");
-    let settings = databases
-        .settings()
-        .with_role_options(
-            Role::MAIN,
-            RoleOptions {
-                read_only: true,
-                ..RoleOptions::default()
-            },
-        )
-        .unwrap();
+    let settings = databases.settings().with_read_only(Role::MAIN).unwrap();
     let config = TestService::config(settings);
     let app = TestService::looking_at(config, &databases.main, &databases.masteradmin).await;
     let token = app.token(CallerRole::USER);
@@ -375,13 +350,7 @@ async fn a_uri_asking_for_zstd_and_snappy_compression_is_served() {
     let app = TestService::looking_at(config, &databases.main, &databases.masteradmin).await;
     let token = app.token(CallerRole::USER);
 
-    let id = app
-        .create(
-            "/branches",
-            &token,
-            json!({"name": "Lyon", "location": "Forge"}),
-        )
-        .await;
+    let id = app.create_branch(&token, "Lyon").await;
     let read = app.get(&format!("/branches/{id}"), &token).await;
     assert_eq!(read.data(StatusCode::OK)["name"], "Lyon");
     assert_eq!(count(app.main(), "branches").await, 1);

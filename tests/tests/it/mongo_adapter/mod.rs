@@ -67,8 +67,25 @@ tests::contract_suite!(fresh_stores);
 
 // Fixtures and raw access, for every suite below.
 
-fn repository<T: domain::Entity>(manager: &ConnectionManager, role: Role) -> MongoRepository<T> {
+pub(crate) fn repository<T: domain::Entity>(
+    manager: &ConnectionManager,
+    role: Role,
+) -> MongoRepository<T> {
     MongoRepository::new(manager.role(role).unwrap())
+}
+
+/// A branch created through `main` reads back the same through `masteradmin`: both roles
+/// reach one database.
+pub(crate) async fn main_and_masteradmin_share_records(manager: &ConnectionManager) {
+    let created = repository::<Branch>(manager, Role::MAIN)
+        .create(branch("Lyon"))
+        .await
+        .unwrap();
+    let seen = repository::<Branch>(manager, Role::MASTERADMIN)
+        .get(created.id())
+        .await
+        .unwrap();
+    assert_eq!(seen, created);
 }
 
 /// The raw collection `name` of `role`'s database, through the same role handle.

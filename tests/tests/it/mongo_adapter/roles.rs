@@ -29,16 +29,7 @@ async fn with_only_mongo_uri_both_roles_reach_the_same_database() {
         MongoSettings::from_lookup(|name| (name == "MONGO_URI").then(|| uri.clone())).unwrap();
     let manager = ConnectionManager::new(settings);
 
-    let created = repository::<Branch>(&manager, Role::MAIN)
-        .create(branch("Lyon"))
-        .await
-        .unwrap();
-    let seen = repository::<Branch>(&manager, Role::MASTERADMIN)
-        .get(created.id())
-        .await
-        .unwrap();
-
-    assert_eq!(seen, created);
+    crate::mongo_adapter::main_and_masteradmin_share_records(&manager).await;
     assert_eq!(
         manager.database_name(Role::MAIN).unwrap(),
         manager.database_name(Role::MASTERADMIN).unwrap()
