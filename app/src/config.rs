@@ -89,7 +89,7 @@ pub struct Settings {
     /// `serve` and `health`, and a start-up error for `lambda`, whose memory would be lost
     /// silently with every execution environment.
     #[arg(long, env = "APP_BACKEND", value_enum, global = true)]
-    pub backend: Option<BackendKind>,
+    pub backend: Option<StorageChoice>,
 
     /// MongoDB URI of the `main` role, with the database as its path. Without it the service
     /// runs on the in-memory backend (see `--backend`).
@@ -246,7 +246,7 @@ const fn millis(duration: Duration) -> u64 {
 
 /// The storage asked for with `--backend` / `APP_BACKEND`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendKind {
+pub enum StorageChoice {
     /// In memory, lost on exit: the demo, or a test deployment on purpose.
     Memory,
     /// MongoDB at `MONGO_URI`.
@@ -282,7 +282,7 @@ pub enum SettingsError {
 
 /// Which storage backs the repositories.
 #[derive(Debug, Clone)]
-pub enum BackendConfig {
+pub enum StorageSettings {
     /// Everything in memory, lost on exit.
     Memory,
     /// MongoDB, one database per role.
@@ -293,7 +293,7 @@ pub enum BackendConfig {
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     /// The storage.
-    pub backend: BackendConfig,
+    pub backend: StorageSettings,
     /// The token secret; `None` only on the in-memory backend, which then makes one up.
     pub jwt_secret: Option<SecretString>,
     /// What a token must show besides its signature.
@@ -318,16 +318,16 @@ impl AppConfig {
     /// that a new setting is added here and nowhere else:
     ///
     /// ```
-    /// use app::config::{AppConfig, BackendConfig};
+    /// use app::config::{AppConfig, StorageSettings};
     /// use std::time::Duration;
     ///
     /// let config = AppConfig {
     ///     request_timeout: Duration::from_secs(5),
-    ///     ..AppConfig::new(BackendConfig::Memory).with_jwt_secret("a-secret-of-at-least-32-bytes!!!")
+    ///     ..AppConfig::new(StorageSettings::Memory).with_jwt_secret("a-secret-of-at-least-32-bytes!!!")
     /// };
     /// assert_eq!(config.ping_timeout, app::config::DEFAULT_PING_TIMEOUT);
     /// ```
-    pub fn new(backend: BackendConfig) -> Self {
+    pub fn new(backend: StorageSettings) -> Self {
         Self {
             backend,
             jwt_secret: None,
@@ -345,8 +345,8 @@ impl AppConfig {
     /// ([`MongoSettings::with_command_monitoring`]). Nothing changes in memory.
     pub fn with_command_metrics(self) -> Self {
         let backend = match self.backend {
-            BackendConfig::Mongo(settings) => {
-                BackendConfig::Mongo(Box::new(settings.with_command_monitoring(true)))
+            StorageSettings::Mongo(settings) => {
+                StorageSettings::Mongo(Box::new(settings.with_command_monitoring(true)))
             }
             memory => memory,
         };
@@ -366,13 +366,13 @@ impl Settings {
     /// The configuration `command` runs with, with the Mongo settings read and validated.
     ///
     /// # Errors
-    /// A backend choice that [`Settings::backend_kind`] refuses, a malformed URI (named,
+    /// A backend choice that [`Settings::storage_choice`] refuses, a malformed URI (named,
     /// password redacted), an invalid Mongo option, or a `CORS_ALLOWED_ORIGINS` entry that is
     /// not an origin.
     pub fn app_config(&self, command: Command) -> Result<AppConfig, SettingsError> {
-        let backend = match self.backend_kind(command)? {
-            BackendKind::Memory => BackendConfig::Memory,
-            BackendKind::Mongo => BackendConfig::Mongo(Box::new(self.mongo_settings()?)),
+        let backend = match self.storage_choice(command)? {
+            StorageChoice::Memory => StorageSettings::Memory,
+            StorageChoice::Mongo => StorageSettings::Mongo(Box::new(self.mongo_settings()?)),
         };
         Ok(AppConfig {
             jwt_secret: self.jwt_secret.clone(),
@@ -411,15 +411,15 @@ impl Settings {
     ///
     /// # Errors
     /// See [`SettingsError`].
-    pub fn backend_kind(&self, command: Command) -> Result<BackendKind, SettingsError> {
+    pub fn storage_choice(&self, command: Command) -> Result<StorageChoice, SettingsError> {
         let has_uri = self.mongo_uri.is_some();
         match (self.backend, has_uri) {
-            (Some(BackendKind::Memory), true) => Err(SettingsError::MemoryWithMongoUri),
-            (Some(BackendKind::Mongo), false) => Err(SettingsError::MongoNeedsUri),
+            (Some(StorageChoice::Memory), true) => Err(SettingsError::MemoryWithMongoUri),
+            (Some(StorageChoice::Mongo), false) => Err(SettingsError::MongoNeedsUri),
             (Some(kind), _) => Ok(kind),
-            (None, true) => Ok(BackendKind::Mongo),
+            (None, true) => Ok(StorageChoice::Mongo),
             (None, false) if command == Command::Lambda => Err(SettingsError::LambdaNeedsMongoUri),
-            (None, false) => Ok(BackendKind::Memory),
+            (None, false) => Ok(StorageChoice::Memory),
         }
     }
 
@@ -453,7 +453,7 @@ mod tests {
     use super::*;
 
     /// Settings with only the backend choice and `MONGO_URI` set, whatever the environment.
-    fn settings(backend: Option<BackendKind>, mongo_uri: Option<&str>) -> Settings {
+    fn settings(backend: Option<StorageChoice>, mongo_uri: Option<&str>) -> Settings {
         let mut settings = Cli::try_parse_from(["app"]).unwrap().settings;
         settings.backend = backend;
         settings.mongo_uri = mongo_uri.map(SecretString::from);
@@ -463,9 +463,9 @@ mod tests {
     #[test]
     fn the_backend_follows_the_explicit_choice_then_mongo_uri_and_lambda_is_never_memory_by_default(
     ) {
-        use BackendKind::{Memory, Mongo};
         use Command::{Health, Lambda, Serve};
         use SettingsError::{LambdaNeedsMongoUri, MemoryWithMongoUri, MongoNeedsUri};
+        use StorageChoice::{Memory, Mongo};
         let uri = Some("mongodb://127.0.0.1:1/backoffice");
         let cases = [
             (None, None, Serve, Ok(Memory)),
@@ -480,7 +480,7 @@ mod tests {
             (Some(Mongo), uri, Lambda, Ok(Mongo)),
         ];
         for (choice, mongo_uri, command, expected) in cases {
-            let kind = settings(choice, mongo_uri).backend_kind(command);
+            let kind = settings(choice, mongo_uri).storage_choice(command);
             assert_eq!(kind, expected, "{choice:?} {mongo_uri:?} {command:?}");
         }
     }

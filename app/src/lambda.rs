@@ -94,7 +94,7 @@ pub fn install_metrics() -> Result<&'static Collector, MetricsInstallError> {
 /// Serves Lambda events until the runtime stops the environment, writing the metrics of each
 /// invocation after it when given a collector ([`install_metrics`]; `None` for a service
 /// that records its own). The `app` binary gets here on MongoDB, or in memory only when asked
-/// for explicitly ([`crate::config::Settings::backend_kind`]).
+/// for explicitly ([`crate::config::Settings::storage_choice`]).
 ///
 /// # Errors
 /// The runtime's error if it cannot reach the Lambda API.

@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 pub use registry::Backend;
 
 use crate::auth::{CallerRole, JwtKeys};
-use crate::config::{AppConfig, BackendConfig};
+use crate::config::{AppConfig, StorageSettings};
 use crate::demo::{self, DemoLogin};
 use crate::http::idempotency::{self, IdempotencyStores};
 use crate::http::{back_office_routes, AppState, Mount, MountError, Shared};
@@ -112,12 +112,12 @@ impl Application {
     /// See [`StartupError`].
     pub async fn build_service(config: AppConfig, service: Service) -> Result<Self, StartupError> {
         let backend = match config.backend {
-            BackendConfig::Memory => Backend::memory(
+            StorageSettings::Memory => Backend::memory(
                 Role::DEFAULTS
                     .into_iter()
                     .chain(service.roles.iter().copied()),
             ),
-            BackendConfig::Mongo(settings) => {
+            StorageSettings::Mongo(settings) => {
                 let settings = settings.with_ping_timeout(config.ping_timeout);
                 warn_if_roles_share_a_database(&settings);
                 Backend::Mongo(ConnectionManager::new(settings))

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use adapters_mongo::MongoSettings;
-use app::config::{AppConfig, BackendConfig};
+use app::config::{AppConfig, StorageSettings};
 use app::http::router;
 use app::service::{Application, Backend, StartupError};
 use axum::body::Body;
@@ -18,7 +18,7 @@ use tower::ServiceExt;
 /// A secret of the minimum length.
 const SECRET: &str = "startup-test-secret-32-bytes-ok!";
 
-fn config(backend: BackendConfig, secret: Option<&str>, bindings: &str) -> AppConfig {
+fn config(backend: StorageSettings, secret: Option<&str>, bindings: &str) -> AppConfig {
     AppConfig {
         jwt_secret: secret.map(SecretString::from),
         bindings: bindings.to_owned(),
@@ -28,7 +28,7 @@ fn config(backend: BackendConfig, secret: Option<&str>, bindings: &str) -> AppCo
 
 #[tokio::test]
 async fn with_nothing_configured_the_demo_token_reaches_me_with_a_200() {
-    let application = Application::build(config(BackendConfig::Memory, None, ""))
+    let application = Application::build(config(StorageSettings::Memory, None, ""))
         .await
         .unwrap();
     let demo = application
@@ -46,7 +46,7 @@ async fn with_nothing_configured_the_demo_token_reaches_me_with_a_200() {
 
 #[tokio::test]
 async fn a_configured_secret_on_the_memory_backend_writes_no_demo_records() {
-    let config = config(BackendConfig::Memory, Some(SECRET), "");
+    let config = config(StorageSettings::Memory, Some(SECRET), "");
     let application = Application::build(config).await.unwrap();
     assert!(application.demo.is_none());
     let count = application
@@ -62,7 +62,7 @@ async fn a_configured_secret_on_the_memory_backend_writes_no_demo_records() {
 async fn mongodb_without_a_jwt_secret_is_a_start_up_error() {
     let settings = MongoSettings::new("mongodb://127.0.0.1:1/backoffice").unwrap();
     let result =
-        Application::build(config(BackendConfig::Mongo(Box::new(settings)), None, "")).await;
+        Application::build(config(StorageSettings::Mongo(Box::new(settings)), None, "")).await;
     let error = result.unwrap_err();
     assert!(matches!(error, StartupError::MissingJwtSecret));
     assert!(error.to_string().contains("AUTH_JWT_SECRET"));
@@ -71,7 +71,7 @@ async fn mongodb_without_a_jwt_secret_is_a_start_up_error() {
 #[tokio::test]
 async fn building_on_mongodb_opens_no_connection_and_serves_the_default_bindings() {
     let settings = MongoSettings::new("mongodb://127.0.0.1:1/backoffice").unwrap();
-    let config = config(BackendConfig::Mongo(Box::new(settings)), Some(SECRET), "");
+    let config = config(StorageSettings::Mongo(Box::new(settings)), Some(SECRET), "");
     let application = Application::build(config).await.unwrap();
     let Backend::Mongo(manager) = &application.backend else {
         panic!("expected MongoDB")
@@ -91,7 +91,7 @@ async fn building_on_mongodb_opens_no_connection_and_serves_the_default_bindings
 #[tokio::test]
 async fn an_extra_binding_serves_the_same_entity_type_on_both_roles_from_separate_stores() {
     let bindings = "admins@main";
-    let application = Application::build(config(BackendConfig::Memory, Some(SECRET), bindings))
+    let application = Application::build(config(StorageSettings::Memory, Some(SECRET), bindings))
         .await
         .unwrap();
     let registry = &application.state.registry;
@@ -118,7 +118,7 @@ async fn an_extra_binding_serves_the_same_entity_type_on_both_roles_from_separat
 
 #[tokio::test]
 async fn counting_by_an_unknown_name_lists_what_is_registered() {
-    let application = Application::build(config(BackendConfig::Memory, Some(SECRET), ""))
+    let application = Application::build(config(StorageSettings::Memory, Some(SECRET), ""))
         .await
         .unwrap();
     let error = application
@@ -146,7 +146,7 @@ async fn counting_by_an_unknown_name_lists_what_is_registered() {
 
 #[tokio::test]
 async fn several_kinds_are_counted_by_name_in_one_call_in_the_order_asked() {
-    let application = Application::build(config(BackendConfig::Memory, None, ""))
+    let application = Application::build(config(StorageSettings::Memory, None, ""))
         .await
         .unwrap();
     let registry = &application.state.registry;
@@ -170,7 +170,7 @@ async fn several_kinds_are_counted_by_name_in_one_call_in_the_order_asked() {
 async fn an_empty_or_blank_jwt_secret_is_refused_like_a_missing_one() {
     for blank in ["", "   "] {
         let settings = MongoSettings::new("mongodb://127.0.0.1:1/backoffice").unwrap();
-        let config = config(BackendConfig::Mongo(Box::new(settings)), Some(blank), "");
+        let config = config(StorageSettings::Mongo(Box::new(settings)), Some(blank), "");
         let error = Application::build(config).await.unwrap_err();
         assert!(
             matches!(error, StartupError::MissingJwtSecret),
@@ -214,7 +214,7 @@ async fn get_as_master_admin(
 #[tokio::test]
 async fn counts_by_name_over_http_follow_the_bindings_and_answer_unbound_names_with_a_404() {
     let bindings = "admins@main";
-    let application = Application::build(config(BackendConfig::Memory, None, bindings))
+    let application = Application::build(config(StorageSettings::Memory, None, bindings))
         .await
         .unwrap();
 
@@ -268,7 +268,7 @@ async fn counts_by_name_over_http_follow_the_bindings_and_answer_unbound_names_w
 #[tokio::test]
 async fn a_binding_that_is_not_a_bound_model_at_a_configured_role_stops_start_up_with_its_text() {
     for bad in ["admins", "admins@root", "widgets@main"] {
-        let error = Application::build(config(BackendConfig::Memory, Some(SECRET), bad))
+        let error = Application::build(config(StorageSettings::Memory, Some(SECRET), bad))
             .await
             .unwrap_err();
         assert!(matches!(error, StartupError::Binding(_)), "{bad}: {error}");
@@ -290,7 +290,7 @@ async fn a_route_to_an_unbound_model_or_a_weakly_guarded_masteradmin_route_stops
         )]
     };
     let error =
-        Application::build_service(config(BackendConfig::Memory, Some(SECRET), ""), unbound)
+        Application::build_service(config(StorageSettings::Memory, Some(SECRET), ""), unbound)
             .await
             .unwrap_err();
     assert!(
@@ -306,7 +306,7 @@ async fn a_route_to_an_unbound_model_or_a_weakly_guarded_masteradmin_route_stops
             Access::ANY_CALLER,
         )]
     };
-    let error = Application::build_service(config(BackendConfig::Memory, Some(SECRET), ""), weak)
+    let error = Application::build_service(config(StorageSettings::Memory, Some(SECRET), ""), weak)
         .await
         .unwrap_err();
     assert!(error.to_string().contains("master admins only"), "{error}");

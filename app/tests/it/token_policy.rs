@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use app::auth::{AuthError, CallerRole, JwtKeys, TokenPolicy, WeakSecret};
-use app::config::{AppConfig, BackendConfig};
+use app::config::{AppConfig, StorageSettings};
 use app::service::{Application, StartupError};
 
 use axum::http::StatusCode;
@@ -77,7 +77,7 @@ fn config(secret: Option<&str>, token_policy: TokenPolicy) -> AppConfig {
     AppConfig {
         jwt_secret: secret.map(SecretString::from),
         token_policy,
-        ..AppConfig::new(BackendConfig::Memory)
+        ..AppConfig::new(StorageSettings::Memory)
     }
 }
 

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use adapters_mongo::{GlobalOptions, MongoSettings, MASTER_ADMIN_MONGO_URI, MONGO_URI};
-use app::config::{AppConfig, BackendConfig};
+use app::config::{AppConfig, StorageSettings};
 use app::service::Application;
 use secrecy::SecretString;
 
@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let env = |name: &str| std::env::var(name).ok();
     let backend = match env(MONGO_URI) {
-        None => BackendConfig::Memory,
+        None => StorageSettings::Memory,
         Some(main) => {
             // The environment's options, with the billing role always declared: its URI
             // (`MONGO_URI_BILLING`) is then required, never a fallback.
@@ -33,7 +33,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 options.roles.push(billing::BILLING);
             }
             let masteradmin = env(MASTER_ADMIN_MONGO_URI);
-            BackendConfig::Mongo(Box::new(MongoSettings::configured(
+            StorageSettings::Mongo(Box::new(MongoSettings::configured(
                 main,
                 masteradmin,
                 &options,

@@ -32,7 +32,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adapters_mongo::{ConnectionManager, MongoSettings};
 use app::auth::{CallerRole, JwtKeys, TokenPolicy};
-use app::config::{AppConfig, BackendConfig};
+use app::config::{AppConfig, StorageSettings};
 use app::service::{Application, Backend, Service};
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -96,15 +96,15 @@ impl TestService {
     /// kind on its usual role, the [`REQUEST_TIMEOUT`]. Change a field with
     /// `AppConfig { request_timeout, ..TestService::config(settings) }`.
     pub fn config(settings: MongoSettings) -> AppConfig {
-        Self::config_on(BackendConfig::Mongo(Box::new(settings)))
+        Self::config_on(StorageSettings::Mongo(Box::new(settings)))
     }
 
     /// The configuration of the service in memory, as [`TestService::config`] otherwise.
     pub fn memory_config() -> AppConfig {
-        Self::config_on(BackendConfig::Memory)
+        Self::config_on(StorageSettings::Memory)
     }
 
-    fn config_on(backend: BackendConfig) -> AppConfig {
+    fn config_on(backend: StorageSettings) -> AppConfig {
         AppConfig {
             request_timeout: REQUEST_TIMEOUT,
             ping_timeout: PING_TIMEOUT,
