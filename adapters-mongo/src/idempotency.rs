@@ -64,8 +64,8 @@ impl MongoIdempotencyStore {
     /// compares and, with `sync`, creates when auto-index is off. Besides `_id`, one: the TTL
     /// index that removes records once their window has ended.
     pub fn declared_indexes(connection: RoleConnection) -> DeclaredIndexes {
-        let ttl = IndexSpec::new(vec![IndexKey::ascending("expiresAt")])
-            .expiring_after(Duration::ZERO);
+        let ttl =
+            IndexSpec::new(vec![IndexKey::ascending("expiresAt")]).expiring_after(Duration::ZERO);
         DeclaredIndexes::new(connection, IDEMPOTENCY_COLLECTION, vec![ttl])
             .when_refused("old records stay")
     }

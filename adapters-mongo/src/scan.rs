@@ -46,10 +46,7 @@ impl<T: Entity> MongoRepository<T> {
             .await
             .map_err(fail)?;
         self.connection().answered();
-        let mut report = ScanReport::new(
-            self.connection().database_name(),
-            self.collection_name(),
-        );
+        let mut report = ScanReport::new(self.connection().database_name(), self.collection_name());
         while let Some(document) = cursor.try_next().await.map_err(fail)? {
             report.documents += 1;
             match read_stored::<T>(&document) {

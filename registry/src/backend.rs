@@ -70,7 +70,8 @@ impl Backend {
                     Some(collection) => MongoRepository::<T>::in_collection(connection, collection),
                     None => MongoRepository::<T>::new(connection),
                 };
-                let scan: Arc<dyn Maintenance> = Arc::new(MongoMaintenance::new(repository.clone()));
+                let scan: Arc<dyn Maintenance> =
+                    Arc::new(MongoMaintenance::new(repository.clone()));
                 Ok((Arc::new(repository), Some(scan)))
             }
         }
@@ -85,7 +86,9 @@ impl Backend {
             return None;
         };
         let connection = manager.role(role).ok().filter(|c| !c.read_only())?;
-        Some(Arc::new(MongoIdempotencyStore::declared_indexes(connection)))
+        Some(Arc::new(MongoIdempotencyStore::declared_indexes(
+            connection,
+        )))
     }
 
     /// The health of each role.

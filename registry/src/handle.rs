@@ -5,9 +5,7 @@ use std::sync::Arc;
 use adapters_mongo::MongoRepository;
 use async_trait::async_trait;
 use domain::{Entity, Id, ValidationError};
-use ports::{
-    IndexedCollection, ListQuery, Page, Repository, RepositoryError, Role, ScanReport,
-};
+use ports::{IndexedCollection, ListQuery, Page, Repository, RepositoryError, Role, ScanReport};
 use serde::Serialize;
 use serde_json::Value;
 

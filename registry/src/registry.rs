@@ -9,10 +9,10 @@ use std::sync::Arc;
 use domain::{plural_name, Entity};
 use ports::{ConnectionMonitor, IndexRefusal, IndexStatus, Repository, Role, UnknownRole};
 
+use crate::backend::Backend;
 use crate::error::{ByNameError, RegistryError};
 use crate::handle::{Maintenance, ModelHandle, Typed, Untyped};
 use crate::references::{checked_fields, CheckedReferences, Target};
-use crate::backend::Backend;
 
 /// Which repository serves each model on each role, and the health of each role. Built once at
 /// start-up with one [`Registry::bind`] line per (model, role); read-only afterwards and cheap

@@ -143,8 +143,8 @@ mod tests {
         let plain = IndexSpec::new(vec![IndexKey::ascending("status")]);
         assert!(to_model(&plain).options.is_none());
 
-        let ttl = IndexSpec::new(vec![IndexKey::ascending("expiresAt")])
-            .expiring_after(Duration::ZERO);
+        let ttl =
+            IndexSpec::new(vec![IndexKey::ascending("expiresAt")]).expiring_after(Duration::ZERO);
         let options = to_model(&ttl).options.unwrap();
         assert_eq!(
             (options.unique, options.expire_after),
@@ -165,7 +165,10 @@ mod tests {
                 KeyOrder::Other("2".into())
             ]
         );
-        assert_eq!(keys, index_keys(&doc! { "a": 1, "b": -1, "c": "text", "d": 2.0 }));
+        assert_eq!(
+            keys,
+            index_keys(&doc! { "a": 1, "b": -1, "c": "text", "d": 2.0 })
+        );
         assert_eq!(
             key_pattern(&keys),
             doc! { "a": 1, "b": -1, "c": "text", "d": 2 }

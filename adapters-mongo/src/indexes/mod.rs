@@ -31,7 +31,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::Entity;
-use ports::{IndexDiff, IndexSpec, IndexStatus, IndexSync, IndexedCollection, RepositoryError, Role};
+use ports::{
+    IndexDiff, IndexSpec, IndexStatus, IndexSync, IndexedCollection, RepositoryError, Role,
+};
 use tokio::sync::OnceCell;
 
 pub use declared::index_keys;
