@@ -24,17 +24,14 @@ use async_trait::async_trait;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{doc, Binary, Bson, DateTime, Document};
-use mongodb::options::{
-    CollectionOptions, IndexOptions, ReadPreference, SelectionCriteria, WriteConcern,
-};
-use mongodb::{Collection, IndexModel};
+use mongodb::options::{CollectionOptions, ReadPreference, SelectionCriteria, WriteConcern};
+use mongodb::Collection;
 use ports::{
     Claim, ClaimToken, Conflict, Fingerprint, IdempotencyKey, IdempotencyStore, IdempotencyTerms,
-    RepositoryError, StoredAnswer,
+    IndexKey, IndexSpec, RepositoryError, StoredAnswer,
 };
-use tokio::sync::OnceCell;
 
-use crate::index_sync::DeclaredIndexes;
+use crate::indexes::DeclaredIndexes;
 use crate::manager::RoleConnection;
 
 /// The collection that holds the records of one role's routes.
@@ -49,34 +46,28 @@ const CLAIM_ATTEMPTS: usize = 3;
 pub struct MongoIdempotencyStore {
     connection: RoleConnection,
     terms: IdempotencyTerms,
-    /// The TTL index, created once before the first write when auto-index is on.
-    indexed: OnceCell<()>,
+    /// The TTL index, created before the first write when auto-index is on, decided once.
+    indexes: DeclaredIndexes,
 }
 
 impl MongoIdempotencyStore {
     /// The store of `connection`'s role, keeping answers and claims for `terms`.
     pub fn new(connection: RoleConnection, terms: IdempotencyTerms) -> Self {
         Self {
+            indexes: Self::declared_indexes(connection.clone()),
             connection,
             terms,
-            indexed: OnceCell::new(),
         }
     }
 
     /// The collection of `connection`'s role with its declared indexes: what `app indexes`
-    /// compares and, with `--sync`, creates when auto-index is off.
+    /// compares and, with `sync`, creates when auto-index is off. Besides `_id`, one: the TTL
+    /// index that removes records once their window has ended.
     pub fn declared_indexes(connection: RoleConnection) -> DeclaredIndexes {
-        DeclaredIndexes::new(connection, IDEMPOTENCY_COLLECTION, Self::indexes())
-    }
-
-    /// The index the collection needs besides `_id`: the TTL index that removes records once
-    /// their window has ended.
-    fn indexes() -> Vec<IndexModel> {
-        let ttl = IndexOptions::builder().expire_after(Duration::ZERO).build();
-        vec![IndexModel::builder()
-            .keys(doc! { "expiresAt": 1 })
-            .options(ttl)
-            .build()]
+        let ttl =
+            IndexSpec::new(vec![IndexKey::ascending("expiresAt")]).expiring_after(Duration::ZERO);
+        DeclaredIndexes::new(connection, IDEMPOTENCY_COLLECTION, vec![ttl])
+            .when_refused("old records stay")
     }
 
     async fn collection(&self) -> Result<Collection<Document>, RepositoryError> {
@@ -87,17 +78,9 @@ impl MongoIdempotencyStore {
             .build();
         let collection = database.collection_with_options(IDEMPOTENCY_COLLECTION, options);
         if self.connection.auto_index() {
-            self.indexed
-                .get_or_init(|| async {
-                    for index in Self::indexes() {
-                        if let Err(error) = collection.create_index(index).await {
-                            let error = self.connection.map_error(&error, None);
-                            tracing::warn!(%error, role = %self.connection.role(),
-                                "the idempotency records' TTL index was refused; old records stay");
-                        }
-                    }
-                })
-                .await;
+            // Refused, it is logged once and kept: the window is enforced here anyway, and
+            // only old records stay. Unreachable fails the call, as its write would.
+            self.indexes.ensure().await?;
         }
         Ok(collection)
     }

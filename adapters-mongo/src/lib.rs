@@ -10,6 +10,10 @@ both can work on the same databases while handlers migrate one at a time.
 - [`RoleConnection`]: what code bound to one role holds; it reaches that role's database only.
 - [`MongoRepository`]: [`ports::Repository`] for any declared model ([`domain::Model`]), the
   built-in ones and a service's own alike: the document mapping follows from the declaration.
+- [`DeclaredIndexes`]: one collection's declared indexes, from the declaration to the server
+  (created before a first write, compared, synced, their [`ports::IndexStatus`]), for a
+  model's collection and for the idempotency records alike; it is the
+  [`ports::IndexedCollection`] tools use.
 
 What this crate is not: it holds no business rule and no per-model code, it
 never builds a filter from caller-supplied documents, and it contains nothing that exists to
@@ -58,7 +62,6 @@ mod config;
 mod documents;
 mod errors;
 mod idempotency;
-mod index_sync;
 mod indexes;
 mod manager;
 mod pool;
@@ -80,11 +83,7 @@ pub use config::{
 };
 pub use documents::{collection_name, DocumentError};
 pub use idempotency::{MongoIdempotencyStore, IDEMPOTENCY_COLLECTION};
-pub use index_sync::{
-    DeclaredIndexes, IndexConflict, IndexDiff, IndexRefusal, IndexSpec, IndexSync,
-};
-pub use indexes::IndexStatus;
+pub use indexes::{index_keys, DeclaredIndexes};
 pub use manager::{ConnectionManager, RoleConnection};
 pub use pool::PoolStats;
 pub use repository::MongoRepository;
-pub use scan::{Finding, Refusal, ScanReport};

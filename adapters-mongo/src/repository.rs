@@ -9,14 +9,13 @@ use domain::{Entity, Id, Record};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document, RawDocumentBuf};
 use mongodb::Collection;
-use ports::{Conflict, ListQuery, Listing, Repository, RepositoryError};
-use tokio::sync::OnceCell;
+use ports::{Conflict, IndexStatus, ListQuery, Listing, Repository, RepositoryError};
 
 use crate::documents::{
     collection_name, from_document, object_id, saved_since, to_document, unchanged_since_read,
     versioned_filter, with_foreign_fields,
 };
-use crate::indexes::{self, IndexStatus};
+use crate::indexes::{self, DeclaredIndexes};
 use crate::manager::RoleConnection;
 use crate::selection;
 
@@ -47,7 +46,8 @@ pub struct MongoRepository<T> {
     collection: Arc<str>,
     /// The driver's handle on the collection, made on first use and shared by clones.
     handle: Arc<OnceLock<Collection<Document>>>,
-    indexes: Arc<OnceCell<IndexStatus>>,
+    /// The collection's declared indexes and what became of them, shared by clones.
+    indexes: DeclaredIndexes,
     entity: PhantomData<fn() -> T>,
 }
 
@@ -62,10 +62,10 @@ impl<T: Entity> MongoRepository<T> {
     /// model declared with a collection name of its own. Does no I/O.
     pub fn in_collection(connection: RoleConnection, collection: &str) -> Self {
         Self {
+            indexes: DeclaredIndexes::of_model::<T>(connection.clone(), collection),
             connection,
             collection: Arc::from(collection),
             handle: Arc::new(OnceLock::new()),
-            indexes: Arc::new(OnceCell::new()),
             entity: PhantomData,
         }
     }
@@ -80,55 +80,9 @@ impl<T: Entity> MongoRepository<T> {
         &self.connection
     }
 
-    /// Creates the index of each indexed field of the model (named `<field>_1`, as Mongoose
-    /// names it; unique for `unique` fields) if it does not exist yet, once per repository.
-    /// A refusal by the server is logged once and returned as [`IndexStatus::Refused`], never
-    /// retried; writes then go on (see [`IndexStatus`]).
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when the database cannot be reached: the next call
-    /// tries again. [`RepositoryError::ReadOnly`] on a read-only role, which builds no index.
-    pub async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError> {
-        let status = self.indexes.get_or_try_init(|| self.create_indexes());
-        status.await.cloned()
-    }
-
-    /// What became of the declared indexes, once [`Self::ensure_indexes`] or a write has tried;
-    /// `None` before. Does no I/O.
-    pub fn index_status(&self) -> Option<IndexStatus> {
-        self.indexes.get().cloned()
-    }
-
-    /// Classified by the error's kind, never its text: unreachable is retried later, anything
-    /// else the server answered is a refusal to keep.
-    async fn create_indexes(&self) -> Result<IndexStatus, RepositoryError> {
-        let declared = indexes::declared::<T>();
-        if declared.is_empty() {
-            return Ok(IndexStatus::Ready);
-        }
-        let created = self
-            .writable_collection()
-            .await?
-            .create_indexes(declared)
-            .await;
-        match created.map_err(|err| self.fail(&err, None)) {
-            Ok(_) => {
-                tracing::debug!(collection = %self.collection, "indexes ensured");
-                Ok(IndexStatus::Ready)
-            }
-            Err(err @ RepositoryError::Unavailable { .. }) => Err(err),
-            Err(refused) => {
-                tracing::error!(
-                    collection = %self.collection,
-                    error = %refused,
-                    "the declared indexes cannot be created: writes go on, and unique fields \
-                     are checked by reading until the conflict is resolved (run `app check`)"
-                );
-                Ok(IndexStatus::Refused {
-                    reason: refused.to_string(),
-                })
-            }
-        }
+    /// The collection's declared indexes (see [`crate::DeclaredIndexes`]).
+    pub(crate) fn indexes(&self) -> &DeclaredIndexes {
+        &self.indexes
     }
 
     /// Before a write while the unique indexes are refused: the duplicate the index would
@@ -469,7 +423,7 @@ impl<T> Clone for MongoRepository<T> {
             connection: self.connection.clone(),
             collection: Arc::clone(&self.collection),
             handle: Arc::clone(&self.handle),
-            indexes: Arc::clone(&self.indexes),
+            indexes: self.indexes.clone(),
             entity: PhantomData,
         }
     }

@@ -7,87 +7,19 @@
 //! reads is also put through a check of the caller's (today's request rules), since a value
 //! an older handler accepted reads fine but would be refused if sent again.
 
-use domain::{Entity, Record};
+use domain::{Entity, Record, ValidationError};
 use futures::TryStreamExt;
 use mongodb::bson::{doc, RawDocumentBuf};
-use ports::RepositoryError;
+use ports::{Finding, RepositoryError, ScanReport};
 
 use crate::documents::{read_stored, DocumentError};
 use crate::repository::MongoRepository;
 
-/// What a scan of one collection found. A report rather than an error, because a collection
-/// with a few unreadable documents is still worth reading to the end: the point is to list
-/// what a migration must fix, not to stop at the first problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ScanReport {
-    /// The database scanned (the role's).
-    pub database: String,
-    /// The collection scanned.
-    pub collection: String,
-    /// How many documents were read, readable or not.
-    pub documents: u64,
-    /// How many documents do not read as the model (a declared field of another type): the
-    /// repository leaves them out of lists and fails reads of them by id.
-    pub unreadable: u64,
-    /// The first [`ScanReport::SAMPLES`] unreadable documents, in `_id` order.
-    pub unreadable_samples: Vec<Finding>,
-    /// How many readable documents the caller's check refused: values today's rules would not
-    /// accept in a request (`ops@localhost` as an email).
-    pub refused: u64,
-    /// The first [`ScanReport::SAMPLES`] refused documents, in `_id` order.
-    pub refused_samples: Vec<Finding>,
-}
-
-impl ScanReport {
-    /// How many documents of each kind a report names, so that a report on a large collection
-    /// stays readable.
-    pub const SAMPLES: usize = 5;
-
-    fn new<T: Entity>(repository: &MongoRepository<T>) -> Self {
-        Self {
-            database: repository.connection().database_name().to_owned(),
-            collection: repository.collection_name().to_owned(),
-            documents: 0,
-            unreadable: 0,
-            unreadable_samples: Vec::new(),
-            refused: 0,
-            refused_samples: Vec::new(),
-        }
-    }
-
-    /// Whether every document read.
-    pub fn all_readable(&self) -> bool {
-        self.unreadable == 0
-    }
-}
-
-/// One document a scan reports: which, where, and why, so that it can be found and fixed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// The document's `_id` (an ObjectId's hexadecimal text, or the value as it is).
-    pub id: String,
-    /// The field at fault (`serialNumber`, `items[0].quantity`); empty when the document as a
-    /// whole is at fault.
-    pub field: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-/// Why a scan's check refuses a readable record: the field and the problem, as a request
-/// would be answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// The field at fault; empty when the record as a whole is at fault.
-    pub field: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
 impl<T: Entity> MongoRepository<T> {
     /// Reads every document of the collection, one at a time through a cursor in `_id` order
     /// (never the whole collection in memory), the way [`ports::Repository::get`] reads one,
-    /// and puts each readable record through `check`. `progress` is called after each
+    /// and puts each readable record through `check` (today's request rules, say: the field
+    /// and problem it answers are the report's). `progress` is called after each
     /// document with how many were read so far.
     ///
     /// # Errors
@@ -96,7 +28,7 @@ impl<T: Entity> MongoRepository<T> {
     /// query. Documents that do not read are not errors: they are in the report.
     pub async fn scan(
         &self,
-        mut check: impl FnMut(&T) -> Result<(), Refusal>,
+        mut check: impl FnMut(&T) -> Result<(), ValidationError>,
         mut progress: impl FnMut(u64),
     ) -> Result<ScanReport, RepositoryError> {
         let fail = |err: mongodb::error::Error| {
@@ -114,7 +46,7 @@ impl<T: Entity> MongoRepository<T> {
             .await
             .map_err(fail)?;
         self.connection().answered();
-        let mut report = ScanReport::new(self);
+        let mut report = ScanReport::new(self.connection().database_name(), self.collection_name());
         while let Some(document) = cursor.try_next().await.map_err(fail)? {
             report.documents += 1;
             match read_stored::<T>(&document) {
@@ -138,13 +70,16 @@ impl<T: Entity> MongoRepository<T> {
 fn check_record<T: Entity>(
     report: &mut ScanReport,
     record: &Record<T>,
-    check: &mut impl FnMut(&T) -> Result<(), Refusal>,
+    check: &mut impl FnMut(&T) -> Result<(), ValidationError>,
 ) {
-    if let Err(Refusal { field, reason }) = check(record.entity()) {
+    if let Err(refused) = check(record.entity()) {
         report.refused += 1;
         if report.refused_samples.len() < ScanReport::SAMPLES {
-            let id = record.id().to_string();
-            report.refused_samples.push(Finding { id, field, reason });
+            report.refused_samples.push(Finding {
+                id: record.id().to_string(),
+                field: refused.field().to_owned(),
+                reason: refused.problem().to_string(),
+            });
         }
     }
 }

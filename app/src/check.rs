@@ -21,8 +21,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use adapters_mongo::{Finding, IndexStatus, ScanReport};
-use ports::Role;
+use ports::{Finding, IndexStatus, Role, ScanReport};
 use registry::Registry;
 
 use crate::stored_data::{self, one_line, BoundCollection, StoredDataError};
@@ -109,8 +108,8 @@ pub async fn check(
     for (role, collections) in &walked {
         for collection in collections {
             let (checked, indexes) = check_one(collection, *role, out, progress).await?;
-            if let Some(IndexStatus::Refused { reason }) = &indexes {
-                writeln!(out, "  indexes refused: {}", one_line(reason))?;
+            if let Some(IndexStatus::Refused(refusal)) = &indexes {
+                writeln!(out, "  indexes refused: {}", one_line(&refusal.reason))?;
                 summary
                     .refused_indexes
                     .push(format!("{}@{role}", checked.model));
@@ -143,9 +142,10 @@ async fn check_one(
         .map_err(&failed)?;
     write_report(out, &label, &report)?;
     // Only where writes would create them anyway; otherwise `app indexes diff`.
-    let indexes = match stored.creates_indexes() {
-        true => Some(stored.ensure_indexes().await.map_err(&failed)?),
-        false => stored.index_status(),
+    let indexes = stored.indexes();
+    let indexes = match indexes.created_by_writes() {
+        true => Some(indexes.ensure().await.map_err(&failed)?),
+        false => indexes.status(),
     };
     let checked = CollectionCheck {
         model: model.clone(),

@@ -6,7 +6,7 @@
 //! `MONGO_AUTO_INDEX=false`: production turns that off so that no request ever starts an index
 //! build, and an operator runs this command instead (on deploy, or after a model change).
 //! Indexes are compared by keys and `unique`, never by name (see
-//! [`adapters_mongo::IndexDiff`]).
+//! [`ports::IndexDiff`]).
 //!
 //! - `--diff` lists, per role and collection (each binding of the registry `serve` builds,
 //!   `EXTRA_BINDINGS` included), the declared indexes that are **missing**, the **extra** ones
@@ -26,12 +26,8 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use adapters_mongo::{
-    DeclaredIndexes, IndexConflict, IndexDiff, IndexSpec, IndexSync, MongoIdempotencyStore,
-    IDEMPOTENCY_COLLECTION,
-};
-use ports::{RepositoryError, Role};
-use registry::{Backend, Registry, StoredCollection};
+use ports::{IndexConflict, IndexDiff, IndexSpec, IndexSync, IndexedCollection, Role};
+use registry::Registry;
 
 use crate::stored_data::{self, one_line, StoredDataError};
 
@@ -158,13 +154,16 @@ pub async fn indexes(
     let mut summary = IndexesSummary::default();
     let walked = stored_data::walk("indexes", registry, role, out, &mut summary.skipped)?;
     for (role, collections) in &walked {
-        for collection in collections {
-            let compared = compare(&collection.stored, &collection.model, *role, mode).await?;
-            write_collection(out, &compared)?;
-            summary.collections.push(compared);
-        }
-        if let Some(records) = idempotency_records(registry, *role) {
-            let compared = compare(&records, IDEMPOTENCY_COLLECTION, *role, mode).await?;
+        let models = collections
+            .iter()
+            .map(|c| (c.model.clone(), c.stored.indexes()));
+        // Each writable role's idempotency records, named by their collection.
+        let records = registry
+            .backend()
+            .idempotency_records(*role)
+            .map(|records| (records.collection().to_owned(), records));
+        for (name, indexed) in models.chain(records) {
+            let compared = compare(indexed.as_ref(), &name, *role, mode).await?;
             write_collection(out, &compared)?;
             summary.collections.push(compared);
         }
@@ -173,58 +172,10 @@ pub async fn indexes(
     Ok(summary)
 }
 
-/// The idempotency records' collection of `role`, on MongoDB, unless the role is read-only
-/// (it keeps none).
-fn idempotency_records(registry: &Registry, role: Role) -> Option<DeclaredIndexes> {
-    let Backend::Mongo(manager) = registry.backend() else {
-        return None;
-    };
-    let connection = manager.role(role).ok().filter(|c| !c.read_only())?;
-    Some(MongoIdempotencyStore::declared_indexes(connection))
-}
-
-/// A collection whose indexes are declared: a bound model's, or a role's idempotency records.
-trait Indexed {
-    fn database(&self) -> &str;
-    fn collection(&self) -> &str;
-    async fn diff(&self) -> Result<IndexDiff, RepositoryError>;
-    async fn sync(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError>;
-}
-
-impl Indexed for StoredCollection {
-    fn database(&self) -> &str {
-        StoredCollection::database(self)
-    }
-    fn collection(&self) -> &str {
-        StoredCollection::collection(self)
-    }
-    async fn diff(&self) -> Result<IndexDiff, RepositoryError> {
-        self.index_diff().await
-    }
-    async fn sync(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
-        self.sync_indexes(drop_extra).await
-    }
-}
-
-impl Indexed for DeclaredIndexes {
-    fn database(&self) -> &str {
-        DeclaredIndexes::database(self)
-    }
-    fn collection(&self) -> &str {
-        DeclaredIndexes::collection(self)
-    }
-    async fn diff(&self) -> Result<IndexDiff, RepositoryError> {
-        DeclaredIndexes::diff(self).await
-    }
-    async fn sync(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
-        DeclaredIndexes::sync(self, drop_extra).await
-    }
-}
-
 /// `what`'s indexes compared with its declaration (`model` on `role`), and brought in line
 /// for a sync.
 async fn compare(
-    what: &impl Indexed,
+    what: &dyn IndexedCollection,
     model: &str,
     role: Role,
     mode: IndexesMode,
@@ -279,12 +230,7 @@ fn write_collection(out: &mut dyn Write, c: &CollectionIndexes) -> io::Result<()
             write_indexes(out, "dropped", &sync.dropped)?;
             write_indexes(out, "extra, kept (--drop-extra drops it)", &sync.kept)?;
             for refusal in &sync.refused {
-                writeln!(
-                    out,
-                    "  refused: {}: {}",
-                    refusal.index,
-                    one_line(&refusal.reason)
-                )?;
+                writeln!(out, "  refused: {}", one_line(&refusal.to_string()))?;
             }
             // What a sync does not fix; extras are listed above, as kept.
             write_indexes(out, "still missing", &sync.after.missing)?;

@@ -1,8 +1,10 @@
 /*!
 The contracts between the business and its storage: which database a piece of data lives in
 ([`Role`]), what a repository must do ([`Repository`]), how it fails ([`RepositoryError`]) and
-how the health of each database is observed ([`ConnectionMonitor`]), and where retried
-requests find their first answer ([`IdempotencyStore`]).
+how the health of each database is observed ([`ConnectionMonitor`]), where retried
+requests find their first answer ([`IdempotencyStore`]), and what tools over stored data say:
+a collection's declared indexes ([`IndexedCollection`], [`IndexDiff`], [`IndexSync`],
+[`IndexStatus`], one [`IndexRefusal`]) and a scan of its documents ([`ScanReport`]).
 
 Traits only: this crate depends on `domain` and on no backend. With the `mock` feature every
 trait has a `mockall` double (`MockRepository<T>`, `MockConnectionMonitor`):
@@ -25,10 +27,12 @@ assert_eq!(runtime.block_on(branches.count()), Ok(3));
 mod error;
 mod health;
 mod idempotency;
+mod indexes;
 mod page;
 mod query;
 mod repository;
 mod role;
+mod stored;
 
 pub use error::{Conflict, RepositoryError};
 #[cfg(any(test, feature = "mock"))]
@@ -40,9 +44,16 @@ pub use idempotency::{
     Claim, ClaimToken, Fingerprint, IdempotencyKey, IdempotencyStore, IdempotencyTerms,
     StoredAnswer,
 };
+#[cfg(any(test, feature = "mock"))]
+pub use indexes::MockIndexedCollection;
+pub use indexes::{
+    IndexConflict, IndexDiff, IndexKey, IndexRefusal, IndexSpec, IndexStatus, IndexSync,
+    IndexedCollection, KeyOrder,
+};
 pub use page::Page;
 pub use query::{filter_pattern, Condition, Filter, FilterError, ListQuery, Listing};
 #[cfg(any(test, feature = "mock"))]
 pub use repository::MockRepository;
 pub use repository::Repository;
 pub use role::{InvalidRoleName, Role, UnknownRole};
+pub use stored::{Finding, ScanReport};

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use adapters_memory::{MemoryMonitor, MemoryRepository};
-use adapters_mongo::{ConnectionManager, MongoRepository};
+use adapters_mongo::{ConnectionManager, MongoIdempotencyStore, MongoRepository};
 use domain::Entity;
-use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
+use ports::{ConnectionMonitor, IndexedCollection, Repository, Role, UnknownRole};
 
 use crate::handle::{Maintenance, MongoMaintenance};
 
@@ -70,10 +70,25 @@ impl Backend {
                     Some(collection) => MongoRepository::<T>::in_collection(connection, collection),
                     None => MongoRepository::<T>::new(connection),
                 };
-                let scan: Arc<dyn Maintenance> = Arc::new(MongoMaintenance(repository.clone()));
+                let scan: Arc<dyn Maintenance> =
+                    Arc::new(MongoMaintenance::new(repository.clone()));
                 Ok((Arc::new(repository), Some(scan)))
             }
         }
+    }
+
+    /// The collection of `role`'s idempotency records (the answers kept for `Idempotency-Key`)
+    /// with its declared indexes, for tools that compare and sync them (`app indexes`): on
+    /// MongoDB, unless the role is read-only (it keeps none there) or not configured; `None` in
+    /// memory.
+    pub fn idempotency_records(&self, role: Role) -> Option<Arc<dyn IndexedCollection>> {
+        let Backend::Mongo(manager) = self else {
+            return None;
+        };
+        let connection = manager.role(role).ok().filter(|c| !c.read_only())?;
+        Some(Arc::new(MongoIdempotencyStore::declared_indexes(
+            connection,
+        )))
     }
 
     /// The health of each role.

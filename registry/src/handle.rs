@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use adapters_mongo::{IndexDiff, IndexStatus, IndexSync, MongoRepository, Refusal, ScanReport};
+use adapters_mongo::MongoRepository;
 use async_trait::async_trait;
-use domain::{Entity, Id};
-use ports::{ListQuery, Page, Repository, RepositoryError, Role};
+use domain::{Entity, Id, ValidationError};
+use ports::{IndexedCollection, ListQuery, Page, Repository, RepositoryError, Role, ScanReport};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -104,55 +104,49 @@ pub(crate) trait Maintenance: Send + Sync {
         &self,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ScanReport, RepositoryError>;
-    async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError>;
-    fn index_status(&self) -> Option<IndexStatus>;
-    fn creates_indexes(&self) -> bool;
-    async fn index_diff(&self) -> Result<IndexDiff, RepositoryError>;
-    async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError>;
+    fn indexes(&self) -> &Arc<dyn IndexedCollection>;
 }
 
-pub(crate) struct MongoMaintenance<T: Entity>(pub(crate) MongoRepository<T>);
+pub(crate) struct MongoMaintenance<T: Entity> {
+    repository: MongoRepository<T>,
+    /// The repository's own declared indexes: what a tool does to them, its writes see.
+    indexes: Arc<dyn IndexedCollection>,
+}
+
+impl<T: Entity> MongoMaintenance<T> {
+    pub(crate) fn new(repository: MongoRepository<T>) -> Self {
+        Self {
+            indexes: Arc::new(repository.declared_indexes()),
+            repository,
+        }
+    }
+}
 
 #[async_trait]
 impl<T: Entity> Maintenance for MongoMaintenance<T> {
     fn role(&self) -> Role {
-        self.0.connection().role()
+        self.repository.connection().role()
     }
 
     fn database(&self) -> &str {
-        self.0.connection().database_name()
+        self.repository.connection().database_name()
     }
 
     fn collection(&self) -> &str {
-        self.0.collection_name()
+        self.repository.collection_name()
     }
 
     async fn scan(
         &self,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ScanReport, RepositoryError> {
-        self.0.scan(accepted_as_a_request::<T>, progress).await
+        self.repository
+            .scan(accepted_as_a_request::<T>, progress)
+            .await
     }
 
-    async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError> {
-        self.0.ensure_indexes().await
-    }
-
-    fn index_status(&self) -> Option<IndexStatus> {
-        self.0.index_status()
-    }
-
-    fn creates_indexes(&self) -> bool {
-        let connection = self.0.connection();
-        connection.auto_index() && !connection.read_only()
-    }
-
-    async fn index_diff(&self) -> Result<IndexDiff, RepositoryError> {
-        self.0.index_diff().await
-    }
-
-    async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
-        self.0.sync_indexes(drop_extra).await
+    fn indexes(&self) -> &Arc<dyn IndexedCollection> {
+        &self.indexes
     }
 }
 
@@ -205,48 +199,12 @@ impl StoredCollection {
 }
 
 impl StoredCollection {
-    /// Creates the model's declared indexes if that was not tried yet, and says what became
-    /// of them: a refusal (legacy duplicates, a Mongoose index with other options) is what an
-    /// operator must resolve for the database to enforce unique fields again.
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
-    pub async fn ensure_indexes(&self) -> Result<IndexStatus, RepositoryError> {
-        self.scan.ensure_indexes().await
-    }
-
-    /// What became of the declared indexes, if a write or [`Self::ensure_indexes`] has tried;
-    /// no I/O.
-    pub fn index_status(&self) -> Option<IndexStatus> {
-        self.scan.index_status()
-    }
-
-    /// Whether this binding creates its indexes by itself: auto-index on (`MONGO_AUTO_INDEX`)
-    /// and the role writable. A tool reading the database must not create them otherwise.
-    pub fn creates_indexes(&self) -> bool {
-        self.scan.creates_indexes()
-    }
-
-    /// How the collection's indexes differ from those the model declares (missing, extra,
-    /// conflicting), compared by keys and `unique`, never by name: what `app indexes --diff`
-    /// shows an operator who creates indexes by hand (`MONGO_AUTO_INDEX=false`). Creates
-    /// nothing.
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when the database cannot be reached;
-    /// [`RepositoryError::Internal`] when the server refuses to list the indexes.
-    pub async fn index_diff(&self) -> Result<IndexDiff, RepositoryError> {
-        self.scan.index_diff().await
-    }
-
-    /// Creates the declared indexes that are missing and, only when `drop_extra` is set, drops
-    /// the ones the model does not declare (never `_id`); conflicting ones are left alone and
-    /// reported in [`IndexSync::after`]. What `app indexes --sync` runs.
-    ///
-    /// # Errors
-    /// As [`Self::index_diff`]; an index the server refuses is in the result, not an error.
-    pub async fn sync_indexes(&self, drop_extra: bool) -> Result<IndexSync, RepositoryError> {
-        self.scan.sync_indexes(drop_extra).await
+    /// The collection's declared indexes, shared with the binding's repository: what became
+    /// of them ([`IndexedCollection::status`], [`IndexedCollection::ensure`]: `app check`),
+    /// and how they differ from the declaration, brought in line on demand
+    /// ([`IndexedCollection::diff`], [`IndexedCollection::sync`]: `app indexes`).
+    pub fn indexes(&self) -> Arc<dyn IndexedCollection> {
+        Arc::clone(self.scan.indexes())
     }
 }
 
@@ -263,14 +221,10 @@ impl std::fmt::Debug for StoredCollection {
 
 /// Whether a create request carrying the values of `entity` would be accepted today
 /// ([`Entity::accepted_today`]), as the scan reports it: the first field refused.
-fn accepted_as_a_request<T: Entity>(entity: &T) -> Result<(), Refusal> {
-    entity.accepted_today().map_err(|invalid| {
-        let first = invalid.first();
-        Refusal {
-            field: first.field().to_owned(),
-            reason: first.problem().to_string(),
-        }
-    })
+fn accepted_as_a_request<T: Entity>(entity: &T) -> Result<(), ValidationError> {
+    entity
+        .accepted_today()
+        .map_err(|invalid| invalid.first().clone())
 }
 
 #[cfg(test)]
@@ -290,7 +244,7 @@ mod tests {
         });
         let legacy: Customer = serde_json::from_value(stored.clone()).unwrap();
         let refusal = accepted_as_a_request(&legacy).unwrap_err();
-        assert_eq!(refusal.field, "email", "{refusal:?}");
+        assert_eq!(refusal.field(), "email", "{refusal:?}");
 
         let mut valid = stored;
         valid["email"] = json!("ops@example.com");
@@ -310,7 +264,7 @@ mod tests {
         };
         assert_eq!(accepted_as_a_request(&order(3)), Ok(()));
         let refusal = accepted_as_a_request(&order(0)).unwrap_err();
-        assert_eq!(refusal.field, "items[0].quantity", "{refusal:?}");
+        assert_eq!(refusal.field(), "items[0].quantity", "{refusal:?}");
     }
 
     #[test]

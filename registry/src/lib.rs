@@ -10,8 +10,11 @@ It is what the Node.js system calls `getModel('Branch', 'main')`, made typed and
 - [`Registry::repository`] and [`Registry::repositories`] give typed repositories;
   [`Registry::model`] gives a by-name [`ModelHandle`] (count, get, list as JSON) for generic
   tools, and on MongoDB its [`StoredCollection`], read document by document as stored (what
-  `app check` reports before a migration), whose indexes can be compared with the declared
-  ones and brought in line (`app indexes --diff`, `--sync`).
+  `app check` reports before a migration), whose indexes ([`ports::IndexedCollection`]) can
+  be compared with the declared ones and brought in line (`app indexes diff`, `sync`); the
+  backend also gives the idempotency records' ([`Backend::idempotency_records`]). What they
+  answer is in `ports`' words ([`ports::ScanReport`], [`ports::IndexDiff`],
+  [`ports::IndexStatus`], …), the same on any backend that stores documents.
 - A repository of a model with `checked` references refuses a create or a change whose
   referenced record does not exist ([`ports::RepositoryError::MissingReference`]), looked up on
   the same role, or else on the role the referenced model is bound on.
@@ -33,4 +36,4 @@ mod registry;
 pub use backend::Backend;
 pub use error::{ByNameError, RegistryError};
 pub use handle::{ModelHandle, StoredCollection};
-pub use registry::{Models, RefusedIndexes, Registry};
+pub use registry::{Models, Registry};

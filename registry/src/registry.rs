@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use adapters_mongo::IndexStatus;
 use domain::{plural_name, Entity};
-use ports::{ConnectionMonitor, Repository, Role, UnknownRole};
+use ports::{ConnectionMonitor, IndexRefusal, IndexStatus, Repository, Role, UnknownRole};
 
 use crate::backend::Backend;
 use crate::error::{ByNameError, RegistryError};
@@ -54,17 +53,6 @@ struct Binding {
 }
 
 type Binder = fn(&Backend, Role) -> Result<Binding, UnknownRole>;
-
-/// A binding whose declared indexes the server refused; see [`Registry::refused_indexes`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefusedIndexes {
-    /// The model's plural name (`branches`).
-    pub model: String,
-    /// The role it is bound on.
-    pub role: Role,
-    /// The server's answer.
-    pub reason: String,
-}
 
 fn binder<T: Entity>(backend: &Backend, role: Role) -> Result<Binding, UnknownRole> {
     let (repository, stored) = backend.bound::<T>(role, None)?;
@@ -300,21 +288,18 @@ impl Registry {
     }
 
     /// The bindings whose declared indexes the server refused (legacy duplicates, an index of
-    /// the same keys with other options), as far as a write or a check has tried: what an
-    /// operator must resolve for the database to enforce unique fields again. No I/O.
-    pub fn refused_indexes(&self) -> Vec<RefusedIndexes> {
+    /// the same keys with other options), as far as a write or a check has tried, as (plural
+    /// model name, role, refusal): what an operator must resolve for the database to enforce
+    /// unique fields again. No I/O.
+    pub fn refused_indexes(&self) -> Vec<(String, Role, IndexRefusal)> {
         self.bindings
             .iter()
             .filter_map(|((role, _), binding)| {
-                let status = binding.stored.as_ref()?.index_status()?;
-                let IndexStatus::Refused { reason } = status else {
+                let status = binding.stored.as_ref()?.indexes().status()?;
+                let IndexStatus::Refused(refusal) = status else {
                     return None;
                 };
-                Some(RefusedIndexes {
-                    model: binding.plural.clone(),
-                    role: *role,
-                    reason,
-                })
+                Some((binding.plural.clone(), *role, refusal))
             })
             .collect()
     }

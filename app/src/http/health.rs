@@ -77,10 +77,10 @@ async fn health(
             .registry
             .refused_indexes()
             .into_iter()
-            .map(|refused| IndexRefusal {
-                model: refused.model,
-                role: refused.role.as_str(),
-                reason: refused.reason,
+            .map(|(model, role, refusal)| IndexRefusalView {
+                model,
+                role: role.as_str(),
+                reason: refusal.reason,
             })
             .collect();
     }
@@ -150,12 +150,15 @@ pub struct Health {
     /// For master admins: the models whose declared indexes the server refused, so that the
     /// database does not enforce their unique fields (`app check` says more).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    indexes_refused: Vec<IndexRefusal>,
+    indexes_refused: Vec<IndexRefusalView>,
 }
 
-/// A model whose declared indexes the server refused.
+/// A model whose declared indexes the server refused: a [`ports::IndexRefusal`] as `/health`
+/// shows it, named by its model and role, its indexes left to `app check`. Published under
+/// its former name, so that `/openapi.json` does not change.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct IndexRefusal {
+#[schema(as = IndexRefusal)]
+pub struct IndexRefusalView {
     model: String,
     role: &'static str,
     reason: String,

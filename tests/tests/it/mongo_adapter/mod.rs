@@ -15,7 +15,7 @@ mod roles;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adapters_mongo::{ConfigError, ConnectionManager, IndexStatus, MongoRepository, MongoSettings};
+use adapters_mongo::{ConfigError, ConnectionManager, MongoRepository, MongoSettings};
 use domain::{
     Admin, AdminPatch, Branch, BranchName, BranchPatch, Customer, Email, FullName, Id, Location,
     Machine, MasterAdmin, Order, OrderPatch, OrderStatus, Username, Version,
@@ -23,8 +23,8 @@ use domain::{
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use ports::{
-    Conflict, ConnectionMonitor, ConnectionState, ListQuery, Page, Repository, RepositoryError,
-    Role,
+    Conflict, ConnectionMonitor, ConnectionState, IndexStatus, ListQuery, Page, Repository,
+    RepositoryError, Role,
 };
 use testkit::server::{
     known_server_gap, stalled_listener, test_server_uri, unique_database_name, uri_with_database,
