@@ -16,7 +16,7 @@ use domain::{Branch, BranchName, Location, Model};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
 use mongodb::{Collection, IndexModel};
-use ports::{IndexSpec, Repository, Role};
+use ports::{IndexSpec, IndexSync, Repository, Role};
 use testkit::server::known_server_gap;
 use tests::service::{FreshDatabases, TestService};
 
@@ -39,6 +39,17 @@ async fn run(app: &TestService, role: Option<Role>, mode: IndexesMode) -> (Index
     let out = String::from_utf8(out).unwrap();
     println!("{out}");
     (summary, out)
+}
+
+/// `app indexes sync` on `main`, with what it did to the branches' collection.
+async fn branches_synced(
+    app: &TestService,
+    drop_extra: bool,
+) -> (IndexesSummary, IndexSync, String) {
+    let (summary, out) = run(app, Some(Role::MAIN), IndexesMode::Sync { drop_extra }).await;
+    let branches = collection(&summary, "branches", Role::MAIN);
+    let sync = branches.sync.clone().expect("a sync reports what it did");
+    (summary, sync, out)
 }
 
 /// How many indexes `T` declares: one per indexed field.
@@ -178,16 +189,7 @@ async fn an_extra_index_is_reported_kept_by_sync_and_dropped_only_with_drop_extr
     assert_eq!(branches.diff.extra.len(), 1, "_id is never extra\n{out}");
     assert!(!summary.passed(), "{out}");
 
-    let (summary, out) = run(
-        &app,
-        Some(Role::MAIN),
-        IndexesMode::Sync { drop_extra: false },
-    )
-    .await;
-    let sync = collection(&summary, "branches", Role::MAIN)
-        .sync
-        .clone()
-        .unwrap();
+    let (summary, sync, out) = branches_synced(&app, false).await;
     assert!(has_keys(&sync.kept, &extra_keys), "{out}");
     assert!(
         sync.dropped.is_empty(),
@@ -205,16 +207,7 @@ async fn an_extra_index_is_reported_kept_by_sync_and_dropped_only_with_drop_extr
     assert!(!summary.passed(), "the extra index is still there\n{out}");
     assert_eq!(summary.extra(), 1, "{out}");
 
-    let (summary, out) = run(
-        &app,
-        Some(Role::MAIN),
-        IndexesMode::Sync { drop_extra: true },
-    )
-    .await;
-    let sync = collection(&summary, "branches", Role::MAIN)
-        .sync
-        .clone()
-        .unwrap();
+    let (_, sync, out) = branches_synced(&app, true).await;
     assert!(has_keys(&sync.dropped, &extra_keys), "{out}");
     assert!(sync.after.is_clean(), "{out}");
 
@@ -254,16 +247,7 @@ async fn a_plain_index_on_a_unique_field_is_a_conflict_that_sync_reports_and_lea
         "a conflict is neither missing nor extra\n{out}"
     );
 
-    let (summary, out) = run(
-        &app,
-        Some(Role::MAIN),
-        IndexesMode::Sync { drop_extra: true },
-    )
-    .await;
-    let sync = collection(&summary, "branches", Role::MAIN)
-        .sync
-        .clone()
-        .unwrap();
+    let (summary, sync, out) = branches_synced(&app, true).await;
     assert!(
         !summary.passed(),
         "a conflict a sync cannot fix fails it\n{out}"
@@ -359,16 +343,7 @@ async fn legacy_duplicates_make_a_sync_report_the_unique_index_refused_and_fail(
         .await
         .unwrap();
 
-    let (summary, out) = run(
-        &app,
-        Some(Role::MAIN),
-        IndexesMode::Sync { drop_extra: false },
-    )
-    .await;
-    let sync = collection(&summary, "branches", Role::MAIN)
-        .sync
-        .clone()
-        .unwrap();
+    let (summary, sync, out) = branches_synced(&app, false).await;
     let refused = sync
         .refused
         .iter()
