@@ -27,8 +27,8 @@ impl Quantity {
     /// # Errors
     /// `quantity` is not positive or above [`Self::MAX`].
     pub fn parse(value: i64) -> Result<Self, ValidationError> {
-        let json = serde_json::Value::from(value);
-        <Self as Value>::RULES.check(&json, "quantity")?;
+        // An i64 beyond 2^53 rounds, but never into the bounds.
+        <Self as Value>::RULES.check_number(value as f64, "quantity")?;
         u32::try_from(value)
             .map(Self)
             .map_err(|_| ValidationError::new("quantity", Problem::OutOfRange))
@@ -55,7 +55,7 @@ impl UnitPrice {
     /// `unitPrice` is negative, not finite, or above [`Self::MAX`].
     pub fn parse(value: f64) -> Result<Self, ValidationError> {
         let finite = <f64 as Value>::parse(value, "unitPrice")?;
-        <Self as Value>::RULES.check(&serde_json::Value::from(finite), "unitPrice")?;
+        <Self as Value>::RULES.check_number(finite, "unitPrice")?;
         Ok(Self(finite))
     }
 

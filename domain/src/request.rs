@@ -36,17 +36,15 @@ impl Form {
                 field.edit == Edit::Free
             }
         };
-        let mut errors = Vec::new();
-        for key in object.keys() {
-            if !fields.iter().filter(carried).any(|f| f.name == key) {
-                let known: Vec<&str> = fields.iter().filter(carried).map(|f| f.name).collect();
+        let known: Vec<&str> = fields.iter().filter(carried).map(|f| f.name).collect();
+        let errors = object
+            .keys()
+            .filter(|key| !known.contains(&key.as_str()))
+            .map(|key| {
                 let shown: String = key.chars().take(SHOWN_KEY_CHARS).collect();
-                errors.push(ValidationError::new(
-                    shown,
-                    Problem::Unknown(known.join(", ")),
-                ));
-            }
-        }
+                ValidationError::new(shown, Problem::Unknown(known.join(", ")))
+            })
+            .collect();
         Ok(Self { object, errors })
     }
 

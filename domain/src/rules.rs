@@ -138,21 +138,27 @@ impl Rules {
     /// # Errors
     /// The first rule `value` breaks, naming `field`.
     pub fn check(&self, value: &Json, field: &'static str) -> Result<(), ValidationError> {
-        let refuse = |problem| Err(ValidationError::new(field, problem));
         match value {
             Json::String(text) => self.check_text(text, field),
-            Json::Number(number) => match number.as_f64() {
-                Some(n) if self.minimum.is_some_and(|min| n < min) => refuse(Problem::Below {
-                    min: self.minimum.unwrap_or_default(),
-                }),
-                Some(n) if self.maximum.is_some_and(|max| n > max) => refuse(Problem::Above {
-                    max: self.maximum.unwrap_or_default(),
-                }),
-                _ => Ok(()),
-            },
+            Json::Number(number) => number
+                .as_f64()
+                .map_or(Ok(()), |n| self.check_number(n, field)),
             Json::Array(items) => self.check_items(items.len(), field),
             _ => Ok(()),
         }
+    }
+
+    /// Checks a number against the bounds.
+    ///
+    /// # Errors
+    /// `n` is below the minimum or above the maximum, naming `field` and the bound.
+    pub fn check_number(&self, n: f64, field: &'static str) -> Result<(), ValidationError> {
+        let problem = match (self.minimum, self.maximum) {
+            (Some(min), _) if n < min => Problem::Below { min },
+            (_, Some(max)) if n > max => Problem::Above { max },
+            _ => return Ok(()),
+        };
+        Err(ValidationError::new(field, problem))
     }
 
     /// Checks how many items a list holds.
