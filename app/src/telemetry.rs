@@ -80,6 +80,11 @@ impl<W: Write> Write for Escaped<W> {
 /// there is nothing to escape, which is nearly always.
 pub fn escape_controls(event: &[u8], keep_escape: bool) -> std::borrow::Cow<'_, [u8]> {
     let body = event.strip_suffix(b"\n").unwrap_or(event);
+    // Nearly every line is printable ASCII: one pass over its bytes says so.
+    let printable = |b: &u8| matches!(b, b' '..=b'~') || (keep_escape && *b == 0x1b);
+    if body.iter().all(printable) {
+        return std::borrow::Cow::Borrowed(event);
+    }
     let text = String::from_utf8_lossy(body);
     let is_escaped = |c: char| {
         (c.is_control() && !(keep_escape && c == '\u{1b}'))

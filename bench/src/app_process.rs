@@ -42,6 +42,11 @@ pub fn quiet(launch: &Launch) -> Launch {
     quiet
 }
 
+/// `launch` without its request lines: `RUST_LOG=warn`, with a metrics port of its own.
+pub fn unlogged(launch: &Launch) -> Launch {
+    with_metrics(quiet(launch))
+}
+
 /// How many driver clients the app has logged creating so far (the Rust app only).
 pub fn clients_created(process: &AppProcess) -> usize {
     process.log().matches(CLIENT_CREATED).count()

@@ -46,7 +46,7 @@ use mongodb::options::ClientOptions;
 use mongodb::Client;
 use secrecy::ExposeSecret;
 
-use app_process::{clients_created, launch, quiet, with_metrics, AppProcess, Launch};
+use app_process::{clients_created, launch, quiet, unlogged, with_metrics, AppProcess, Launch};
 use connections::{count_after_rounds, counting_shape, dashboard_gets, sampled};
 use lambda::LambdaSetup;
 use load::{drive, CountDashboard, HttpTarget, LoadShape};
@@ -218,10 +218,14 @@ async fn run(args: Args) -> Result<Report, String> {
         }
         None => None,
     };
-    progress("starting the hand-written peer, and the app with RUST_LOG=warn and no metrics");
+    progress(
+        "starting the hand-written peer, and the app with RUST_LOG=warn, without and with metrics",
+    );
     let mut peer = start(&peer_launch, &scratch.path().join("peer.log"), &token).await?;
     let quiet_log = scratch.path().join("app-quiet.log");
     let mut quiet_app = start(&quiet(&one_uri), &quiet_log, &token).await?;
+    let unlogged_log = scratch.path().join("app-unlogged.log");
+    let mut unlogged_app = start(&unlogged(&one_uri), &unlogged_log, &token).await?;
 
     let main_db = driver.database(MAIN_DB);
     let work = Workload {
@@ -243,11 +247,13 @@ async fn run(args: Args) -> Result<Report, String> {
             node: node.as_mut(),
             peer: Some(&mut peer),
             quiet: Some(&mut quiet_app),
+            unlogged: Some(&mut unlogged_app),
         },
     )
     .await?;
     peer.0.stop();
     quiet_app.0.stop();
+    unlogged_app.0.stop();
 
     // Connections are counted in loads of their own: reading /proc/net/tcp costs CPU that
     // must not land in a measured window (the raw driver's would be this very process).

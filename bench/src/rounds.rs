@@ -24,6 +24,7 @@ pub struct Others<'a> {
     pub node: Option<&'a mut Served>,
     pub peer: Option<&'a mut Served>,
     pub quiet: Option<&'a mut Served>,
+    pub unlogged: Option<&'a mut Served>,
 }
 
 /// `rounds` rounds of both routes by the app, the raw driver and, if given, Node.js and the
@@ -38,6 +39,7 @@ pub async fn run_rounds(
         mut node,
         mut peer,
         mut quiet,
+        mut unlogged,
     } = others;
     let mut routes = Route::ALL.map(|r| RouteComparison::new(r.label(), r.driver_label()));
     let mut floor = Measured::default();
@@ -50,6 +52,9 @@ pub async fn run_rounds(
     }
     if quiet.is_some() {
         contenders.push(Contender::AppQuiet);
+    }
+    if unlogged.is_some() {
+        contenders.push(Contender::AppUnlogged);
     }
     for round in 0..rounds {
         let mut order = contenders.clone();
@@ -67,6 +72,7 @@ pub async fn run_rounds(
                     Contender::Node => node.as_deref(),
                     Contender::Peer => peer.as_deref(),
                     Contender::AppQuiet => quiet.as_deref(),
+                    Contender::AppUnlogged => unlogged.as_deref(),
                     Contender::Driver => None,
                 };
                 let result = match served {
@@ -83,6 +89,7 @@ pub async fn run_rounds(
                     Contender::Node => &mut comparison.node,
                     Contender::Peer => &mut comparison.peer,
                     Contender::AppQuiet => &mut comparison.quiet,
+                    Contender::AppUnlogged => &mut comparison.unlogged,
                 };
                 side.add(result);
             }
@@ -104,6 +111,7 @@ pub async fn run_rounds(
             node.as_deref_mut(),
             peer.as_deref_mut(),
             quiet.as_deref_mut(),
+            unlogged.as_deref_mut(),
         ];
         for (process, _) in others.into_iter().flatten() {
             process.check_alive()?;

@@ -49,6 +49,9 @@ pub enum Contender {
     Peer,
     /// `app serve` with `RUST_LOG=warn` and no metrics port, over HTTP.
     AppQuiet,
+    /// `app serve` with `RUST_LOG=warn` and a metrics port: the defaults without the request
+    /// line, over HTTP.
+    AppUnlogged,
 }
 
 impl Contender {
@@ -59,6 +62,7 @@ impl Contender {
             Contender::Node => "Node.js + Mongoose",
             Contender::Peer => "hand-written peer",
             Contender::AppQuiet => "app, RUST_LOG=warn, no metrics",
+            Contender::AppUnlogged => "app, RUST_LOG=warn, metrics",
         }
     }
 }

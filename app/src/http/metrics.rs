@@ -12,15 +12,17 @@
 //! class (`2xx`), a method, roles, a command's name: never an id, so the number of series
 //! stays bounded whatever the traffic.
 
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, Method};
-use axum::middleware::Next;
+use axum::extract::State;
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// The buckets of every `_seconds` histogram: from 1 ms (a ping on a local network) to 30 s
@@ -151,55 +153,95 @@ async fn render(
         .into_response()
 }
 
-/// The API's middleware that counts and times every request as `http_requests_total` and
+/// The method labels: the standard methods by name, any other as `other`, since a client may
+/// send any token as a method.
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other",
+];
+
+/// The status labels: the class of a status.
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// The handles of one route's requests, by method and status class, each resolved on its
+/// first request.
+type RouteHandles = [[OnceLock<RequestHandles>; STATUS_CLASSES.len()]; METHODS.len()];
+
+/// `http_requests_total` and `http_request_duration_seconds` of one route, method and status
+/// class.
+struct RequestHandles {
+    answered: Counter,
+    duration: Histogram,
+}
+
+impl RequestHandles {
+    fn new(method: &'static str, route: &str, status: &'static str) -> Self {
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_owned()),
+        ];
+        Self {
+            answered: metrics::counter!("http_requests_total", &labels),
+            duration: metrics::histogram!("http_request_duration_seconds", &labels),
+        }
+    }
+}
+
+/// Every request counted and timed as `http_requests_total` and
 /// `http_request_duration_seconds`, labelled by method, route template (`unmatched` when no
-/// route matched) and status class. It runs inside the router (after routing, where the
-/// template is known) and outside the deadline, so a request answered `503` for taking too
-/// long is counted too.
-pub async fn track(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let response = next.run(request).await;
-    let status = status_class(response.status().as_u16());
-    let labels = [
-        ("method", method.to_owned()),
-        ("route", route),
-        ("status", status.to_owned()),
-    ];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
-    response
-}
+/// route matched) and status class. Recorded by the request log's middleware, after routing
+/// (where the template is known) and outside the deadline, so a request answered `503` for
+/// taking too long is counted too.
+///
+/// The handles are resolved from the installed recorder on the first request of each route,
+/// method and status class, and kept: a request then costs two atomic updates, not a lookup
+/// with freshly allocated labels. Routes are the router's templates, so what is kept is
+/// bounded whatever the traffic. A router built before the recorder is installed keeps
+/// whatever handles its first requests got.
+#[derive(Clone, Default)]
+pub struct RouteMetrics(Arc<RwLock<HashMap<Box<str>, Box<RouteHandles>>>>);
 
-/// The method as a label: the standard ones by name, any other as `other`, since a client
-/// may send any token as a method.
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
+impl RouteMetrics {
+    /// Counts and times one request to `route` (its template).
+    pub fn record(&self, method: &Method, route: &str, status: StatusCode, took: Duration) {
+        let (method, status) = (method_index(method), status_index(status));
+        let record = |handles: &RouteHandles| {
+            let handles = handles[method][status].get_or_init(|| {
+                RequestHandles::new(METHODS[method], route, STATUS_CLASSES[status])
+            });
+            handles.answered.increment(1);
+            handles.duration.record(took.as_secs_f64());
+        };
+        let known = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(handles) = known.get(route) {
+            return record(handles);
+        }
+        drop(known);
+        let mut routes = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        record(routes.entry(route.into()).or_default());
     }
 }
 
-/// `2xx`, `4xx`, …: the class of a status.
-fn status_class(status: u16) -> &'static str {
-    match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+impl fmt::Debug for RouteMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let routes = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("RouteMetrics")
+            .field("routes", &routes.len())
+            .finish()
     }
+}
+
+/// The index of `method`'s label in [`METHODS`].
+fn method_index(method: &Method) -> usize {
+    METHODS
+        .iter()
+        .position(|label| *label == method.as_str())
+        .unwrap_or(METHODS.len() - 1)
+}
+
+/// The index of `status`'s class in [`STATUS_CLASSES`]; anything above `4xx` counts as `5xx`.
+fn status_index(status: StatusCode) -> usize {
+    usize::from(status.as_u16() / 100).clamp(1, STATUS_CLASSES.len()) - 1
 }
 
 #[cfg(test)]
@@ -208,12 +250,19 @@ mod tests {
 
     #[test]
     fn labels_are_bounded_whatever_the_request() {
-        assert_eq!(method_label(&Method::GET), "GET");
+        let method = |m: &Method| METHODS[method_index(m)];
+        assert_eq!(method(&Method::GET), "GET");
+        assert_eq!(method(&Method::DELETE), "DELETE");
         let odd = Method::from_bytes(b"BREW").unwrap_or(Method::GET);
-        assert_eq!(method_label(&odd), "other");
-        assert_eq!(status_class(204), "2xx");
-        assert_eq!(status_class(304), "3xx");
-        assert_eq!(status_class(412), "4xx");
-        assert_eq!(status_class(503), "5xx");
+        assert_eq!(method(&odd), "other");
+        let status = |code: u16| {
+            StatusCode::from_u16(code).map_or("invalid", |code| STATUS_CLASSES[status_index(code)])
+        };
+        assert_eq!(status(101), "1xx");
+        assert_eq!(status(204), "2xx");
+        assert_eq!(status(304), "3xx");
+        assert_eq!(status(412), "4xx");
+        assert_eq!(status(503), "5xx");
+        assert_eq!(status(999), "5xx");
     }
 }

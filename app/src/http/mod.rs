@@ -143,9 +143,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(from_fn_with_state(state.clone(), deadline))
         .layer(tower::util::option_layer(state.cors.layer()))
-        .layer(axum::middleware::from_fn(metrics::track))
-        .layer(request_log::layer())
-        .layer(axum::middleware::from_fn(request_log::request_id))
+        .layer(from_fn_with_state(
+            metrics::RouteMetrics::default(),
+            request_log::observe,
+        ))
         .with_state(state)
 }
 

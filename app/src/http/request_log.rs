@@ -1,25 +1,26 @@
-//! One structured log line per request (method, route, status, latency, and the database
-//! roles the route touches), written by `tower_http`'s trace layer, and for a `500` the cause
-//! its response carries. `LOG_FORMAT=json` turns it into one JSON object per line for
-//! CloudWatch.
+//! What is kept of each request: one structured log line (method, route, status, latency,
+//! and the database roles the route touches), for a `500` also the cause its response
+//! carries, and the request's metrics ([`RouteMetrics`]). `LOG_FORMAT=json` turns the line
+//! into one JSON object for CloudWatch.
 //!
-//! Every request has a request id ([`request_id`]): the trace id of a W3C `traceparent`
+//! Every request has a request id ([`RequestId`]): the trace id of a W3C `traceparent`
 //! header, else a well-formed `x-request-id`, else a generated one. It is a field of the
 //! request's span, so every line written while the request is handled carries it (the
 //! handler's, and the database driver's `debug` lines), and it is sent back in the response's
 //! `x-request-id`.
+//!
+//! One middleware ([`observe`]) does all of it: a request pays for one span, one line and two
+//! metric updates, and for no span or line at all when its level is filtered out.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::extract::MatchedPath;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Response};
 use axum::middleware::Next;
-use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
-use tower_http::trace::TraceLayer;
-use tracing::Span;
+use tracing::Instrument;
 
 use super::error::InternalCause;
+use super::metrics::RouteMetrics;
 
 /// The database roles a group of routes touches, attached to its responses for the log.
 #[derive(Debug, Clone)]
@@ -43,41 +44,57 @@ impl RouteRoles {
     }
 }
 
-type RequestSpan = fn(&Request<Body>) -> Span;
-type ResponseLine = fn(&Response<Body>, Duration, &Span);
+/// The route template a request matched, `unmatched` when none did: what the span, the line
+/// and the metrics name a route by, never the path asked for.
+const UNMATCHED: &str = "unmatched";
 
-/// The trace layer: a span per request, one `info` line when it is answered.
-pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), ResponseLine>
-{
-    TraceLayer::new_for_http()
-        .make_span_with(request_span as RequestSpan)
-        .on_request(())
-        .on_response(response_line as ResponseLine)
+/// The middleware that observes every request, outermost after routing: decides its id
+/// ([`RequestId::for_headers`]), handles it inside a `request` span carrying the id, method
+/// and route, then counts and times it ([`RouteMetrics`]), writes its line and sends the id
+/// back in `x-request-id`.
+pub async fn observe(
+    State(metrics): State<RouteMetrics>,
+    request: Request,
+    next: Next,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let id = RequestId::for_headers(request.headers());
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+    let span = tracing::info_span!("request", %method, route, request_id = id.as_str());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let latency = started.elapsed();
+    metrics.record(&method, route, response.status(), latency);
+    span.in_scope(|| answered(&response, latency));
+    response.headers_mut().insert(X_REQUEST_ID, id.0);
+    response
 }
 
-fn request_span(request: &Request<Body>) -> Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
-    let id = request
-        .extensions()
-        .get::<RequestId>()
-        .map_or("-", RequestId::as_str);
-    tracing::info_span!("request", method = %request.method(), route, request_id = id)
-}
-
-fn response_line(response: &Response<Body>, latency: Duration, _span: &Span) {
+/// The request's line: `info`, or `error` for a server error, with the cause of a `500`
+/// written just before it.
+fn answered<B>(response: &Response<B>, latency: Duration) {
+    let status = response.status();
     let roles = response
         .extensions()
         .get::<RouteRoles>()
         .map_or("-", |roles| &*roles.0);
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    if !status.is_server_error() {
+        tracing::info!(
+            status = status.as_u16(),
+            latency_ms,
+            role = roles,
+            "answered"
+        );
+        return;
+    }
     if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
         tracing::error!(%cause, "request failed on a bug");
     }
-    tracing::info!(
-        status = response.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
+    tracing::error!(
+        status = status.as_u16(),
+        latency_ms,
         role = roles,
         "answered"
     );
@@ -164,21 +181,111 @@ fn trace_id(traceparent: &str) -> Option<&str> {
     valid.then_some(trace)
 }
 
-/// The request-id middleware, outside the trace layer so that the request's span has the id:
-/// decides the id ([`RequestId::for_headers`]), puts it in the request's extensions and its
-/// `x-request-id` header (for handlers and anything downstream), and in the response's.
-pub async fn request_id(mut request: Request<Body>, next: Next) -> axum::response::Response {
-    let id = RequestId::for_headers(request.headers());
-    request.headers_mut().insert(X_REQUEST_ID, id.0.clone());
-    request.extensions_mut().insert(id.clone());
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(X_REQUEST_ID, id.0);
-    response
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::middleware::{from_fn_with_state, map_response};
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+
     use super::*;
+
+    /// The lines written by a subscriber of the test's own.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// `GET path` through `router`, with `x-request-id: given` if any; the status and the
+    /// `x-request-id` answered.
+    async fn get_through(router: &Router, path: &str, given: Option<&str>) -> (StatusCode, String) {
+        let mut request = Request::get(path);
+        if let Some(given) = given {
+            request = request.header(X_REQUEST_ID, given);
+        }
+        let response = router
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let id = response.headers()[X_REQUEST_ID]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (response.status(), id)
+    }
+
+    #[tokio::test]
+    async fn each_request_is_one_line_in_a_span_naming_its_id_method_route_status_and_roles() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _installed = tracing::subscriber::set_default(subscriber);
+        let router = Router::new()
+            .route("/things/{id}", get(|| async { "a thing" }))
+            .route_layer(map_response(
+                RouteRoles::new(&["main", "masteradmin"]).tag(),
+            ))
+            .route("/down", get(|| async { StatusCode::SERVICE_UNAVAILABLE }))
+            .layer(from_fn_with_state(RouteMetrics::default(), observe));
+
+        let (status, id) = get_through(&router, "/things/42", Some("req-7")).await;
+        assert_eq!((status, id.as_str()), (StatusCode::OK, "req-7"));
+        let (status, down_id) = get_through(&router, "/down", None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(down_id.len(), 32, "a generated id: {down_id}");
+        let (status, _) = get_through(&router, "/things", None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "one line per request:\n{text}");
+        let expected = [
+            (
+                " INFO ",
+                "route=\"/things/{id}\" request_id=\"req-7\"}",
+                "status=200",
+                "role=\"main,masteradmin\"",
+            ),
+            (
+                " ERROR ",
+                &*format!("route=\"/down\" request_id=\"{down_id}\"}}"),
+                "status=503",
+                "role=\"-\"",
+            ),
+            (
+                " INFO ",
+                "route=\"unmatched\" request_id=\"",
+                "status=404",
+                "role=\"-\"",
+            ),
+        ];
+        for (line, (level, span, status, roles)) in lines.iter().zip(expected) {
+            assert!(line.contains(level), "{line}");
+            assert!(line.contains("request{method=GET "), "{line}");
+            assert!(line.contains(span), "{line}");
+            assert!(line.contains(" answered "), "{line}");
+            assert!(line.contains(status), "{line}");
+            assert!(line.contains(roles), "{line}");
+            assert!(line.contains("latency_ms="), "{line}");
+        }
+    }
 
     #[test]
     fn only_well_formed_traceparents_give_their_trace_id() {

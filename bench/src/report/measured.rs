@@ -94,6 +94,8 @@ pub struct RouteComparison {
     pub peer: Measured,
     /// The app with `RUST_LOG=warn` and no metrics port; empty when not run.
     pub quiet: Measured,
+    /// The app with `RUST_LOG=warn` and a metrics port; empty when not run.
+    pub unlogged: Measured,
 }
 
 impl RouteComparison {
@@ -107,6 +109,7 @@ impl RouteComparison {
             node: Measured::default(),
             peer: Measured::default(),
             quiet: Measured::default(),
+            unlogged: Measured::default(),
         }
     }
 }

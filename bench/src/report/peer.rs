@@ -66,6 +66,8 @@ fn peer_rows(route: &RouteComparison) -> Vec<Vec<String>> {
     let cpu = app.cpu.zip(peer.cpu).and_then(|(a, p)| ratio(a, p));
     let quiet = route.quiet.summary();
     let quiet_rounds = round_ratios(&route.quiet, &route.peer, Metric::CpuPerRequest);
+    let unlogged = route.unlogged.summary();
+    let unlogged_rounds = round_ratios(&route.unlogged, &route.peer, Metric::CpuPerRequest);
     let label = route.label;
     vec![
         cells([
@@ -89,6 +91,17 @@ fn peer_rows(route: &RouteComparison) -> Vec<Vec<String>> {
             &times(quiet.cpu.zip(peer.cpu).and_then(|(a, p)| ratio(a, p))),
             &spread(quiet_rounds, "×"),
             &target(quiet_rounds.map(|s| s.median), QUIET_CPU_TARGET),
+        ]),
+        cells([
+            &format!(
+                "{label} CPU per 1,000 requests, the app with `RUST_LOG=warn` and a metrics \
+                 port: the defaults without the request line (ms)"
+            ),
+            &or_na(unlogged.cpu, |c| format!("{c:.0}")),
+            &or_na(peer.cpu, |c| format!("{c:.0}")),
+            &times(unlogged.cpu.zip(peer.cpu).and_then(|(a, p)| ratio(a, p))),
+            &spread(unlogged_rounds, "×"),
+            "reported",
         ]),
         cells([
             &format!("{label} throughput (req/s)"),
