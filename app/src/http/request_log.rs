@@ -110,7 +110,7 @@ const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// cannot make every log line of its request arbitrarily long.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The id of one request, in its extensions: what its log lines and its response's
+/// The id of one request: what its span, and so its log lines, and its response's
 /// `x-request-id` show. Visible ASCII, at most [`MAX_REQUEST_ID_LEN`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(HeaderValue);
